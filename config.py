@@ -1,0 +1,63 @@
+"""Settings for the CRM, read from the environment when the app is created.
+
+``CRM_CONFIG`` picks the profile (development, production, testing);
+``CRM_DATABASE_URL`` and ``CRM_SECRET_KEY`` override the defaults. Nothing here
+runs at import time: ``load_config`` is called by ``crm.create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+DEV_SECRET = "dev-only-secret-do-not-use-in-production"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def _base(environ: Mapping[str, str]) -> dict:
+    return {
+        "SECRET_KEY": environ.get("CRM_SECRET_KEY", DEV_SECRET),
+        # None means: SQLite under the app's instance folder (see crm.create_app).
+        "SQLALCHEMY_DATABASE_URI": environ.get("CRM_DATABASE_URL") or None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": environ.get("CRM_TIMEZONE", "Asia/Shanghai"),
+        "CRM_LANGUAGES": ("zh_CN", "en"),
+        # Phones without a country code are read as mainland numbers.
+        "CRM_PHONE_REGION": "CN",
+        "CRM_PAGE_SIZE": 50,
+        # Login throttling: this many failures for one username (or one address)
+        # within the window lock further attempts until the window has passed.
+        "CRM_LOGIN_MAX_FAILURES": 5,
+        "CRM_LOGIN_WINDOW_MINUTES": 15,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def load_config(name: str | None = None, environ: Mapping[str, str] | None = None) -> dict:
+    """Return the settings of profile ``name`` (default: ``$CRM_CONFIG`` or development)."""
+    environ = os.environ if environ is None else environ
+    name = name or environ.get("CRM_CONFIG", "development")
+    settings = _base(environ)
+    if name == "development":
+        settings["DEBUG"] = False
+    elif name == "testing":
+        settings.update(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="testing")
+    elif name == "production":
+        secret = environ.get("CRM_SECRET_KEY", "")
+        if len(secret) < 32 or secret == DEV_SECRET:
+            raise ConfigError(
+                "CRM_SECRET_KEY must be set to a random string of at least 32 characters "
+                "in production (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not environ.get("CRM_DATABASE_URL"):
+            raise ConfigError("CRM_DATABASE_URL must be set in production.")
+        settings.update(SESSION_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
+    else:
+        raise ConfigError(f"Unknown CRM_CONFIG {name!r}: use development, production or testing.")
+    return settings

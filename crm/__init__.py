@@ -1,0 +1,88 @@
+"""Bank-insurance CRM: the Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app. Migrations and demo data are CLI steps, never done here."""
+    from config import load_config
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(config_name))
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "crm.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from crm import i18n
+    from crm.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.normpath(os.path.join(app.root_path, os.pardir, "migrations")),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = i18n.LOGIN_REQUIRED
+    login_manager.login_message_category = "warning"
+
+    from crm.services.dbsetup import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    @login_manager.user_loader
+    def load_staff(staff_id: str):
+        from crm.models import Staff
+
+        return db.session.get(Staff, int(staff_id))
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.views import admin, auth, customers, health
+
+    for module in (auth, customers, admin, health):
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from crm.views.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.views import helpers
+
+    helpers.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from crm.cli import crm_group
+
+    app.cli.add_command(crm_group)

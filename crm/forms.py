@@ -1,0 +1,127 @@
+"""Web forms. They parse and render; the rules themselves live in ``crm.services``."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields import DateField
+from wtforms.validators import InputRequired, Optional
+
+from crm import labels
+from crm.services.errors import InvalidInput
+
+
+class DomainForm(FlaskForm):
+    """A form whose values go to a domain function, which may answer with field errors."""
+
+    def domain_data(self) -> dict:
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if name not in ("csrf_token", "version")
+        }
+
+    def show(self, error: InvalidInput) -> None:
+        """Put the domain's messages under the fields they belong to."""
+        for field, message in error.errors.items():
+            target = self._fields.get(field)
+            if target is None:
+                self.form_errors.append(message)
+            else:
+                target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
+
+
+def _int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class CustomerForm(DomainForm):
+    name = StringField(_l("Name"), validators=[InputRequired()])
+    gender = SelectField(_l("Gender"), choices=labels.choices(labels.GENDER), default="unspecified")
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    phone = StringField(_l("Mobile phone"), validators=[InputRequired()])
+    email = StringField(_l("E-mail"), validators=[Optional()])
+    occupation = StringField(_l("Occupation"), validators=[Optional()])
+    family_notes = TextAreaField(_l("Family"), validators=[Optional()])
+    interests_notes = TextAreaField(_l("Interests"), validators=[Optional()])
+    tags = StringField(
+        _l("Tags"), validators=[Optional()], description=_l("Separate tags with commas.")
+    )
+    liquid_assets = DecimalField(
+        _l("Liquid assets (CNY)"), places=2, validators=[InputRequired()], default=0
+    )
+    assets_as_of = DateField(_l("Assets as of"), validators=[Optional()])
+    willingness = IntegerField(
+        _l("Willingness (0–100)"),
+        validators=[InputRequired()],
+        default=30,
+        description=_l(
+            "0–19 stranger · 20–39 acquainted · 40–59 familiar · 60–79 trusting · 80–100 advocate"
+        ),
+    )
+    risk_level = SelectField(_l("Risk level"), choices=labels.choices(labels.RISK_LEVEL), default="R1")
+    channel = SelectField(
+        _l("Acquisition channel"),
+        choices=[("", "—"), *labels.choices(labels.CHANNEL)],
+        default="",
+    )
+    referred_by_id = IntegerField(
+        _l("Referred by (customer no.)"), validators=[Optional()]
+    )
+    owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validate_choice=False)
+    branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
+    sms_consent = BooleanField(_l("Agrees to receive marketing SMS"))
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+    version = HiddenField()
+
+    def fill_choices(self, owners, branches) -> None:
+        self.owner_id.choices = [(s.id, s.display_name) for s in owners]
+        self.branch_id.choices = [(b.id, b.name) for b in branches]
+
+
+class PolicyForm(DomainForm):
+    policy_number = StringField(_l("Policy number"), validators=[InputRequired()])
+    product_name = StringField(_l("Product"), validators=[InputRequired()])
+    product_type = SelectField(_l("Product type"), choices=labels.choices(labels.PRODUCT_TYPE))
+    premium = DecimalField(_l("Premium (CNY)"), places=2, validators=[InputRequired()])
+    payment_mode = SelectField(_l("Payment"), choices=labels.choices(labels.PAYMENT_MODE))
+    start_date = DateField(_l("Start date"), validators=[InputRequired()])
+    maturity_date = DateField(_l("Maturity date"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=labels.choices(labels.POLICY_STATUS))
+    version = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[InputRequired()])
+    password = PasswordField(_l("Password"), validators=[InputRequired()])
+
+
+class StaffForm(DomainForm):
+    username = StringField(_l("Username"), validators=[InputRequired()])
+    display_name = StringField(_l("Display name"), validators=[Optional()])
+    role = SelectField(_l("Role"), choices=labels.choices(labels.ROLE))
+    branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
+    language = SelectField(
+        _l("Language"), choices=[("", _l("Browser's language")), *labels.LANGUAGE.items()]
+    )
+    password = PasswordField(
+        _l("Password"), description=_l("Leave empty to keep the current password.")
+    )
+    is_active_account = BooleanField(_l("Active"), default=True)
+
+
+class BranchForm(DomainForm):
+    name = StringField(_l("Name"), validators=[InputRequired()])
+    stage = SelectField(_l("Lifecycle stage"), choices=labels.choices(labels.BRANCH_STAGE))

@@ -1,0 +1,128 @@
+"""What each stored key is called in the user's language (the glossary's terms)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from crm.models.enums import (
+    BranchStage,
+    Channel,
+    Gender,
+    PaymentMode,
+    PolicyStatus,
+    ProductType,
+    RiskLevel,
+    Role,
+)
+
+BRANCH_STAGE = {
+    BranchStage.STARTUP: _l("Start-up"),
+    BranchStage.GROWTH: _l("Growth"),
+    BranchStage.MATURE: _l("Mature"),
+    BranchStage.ADJUSTMENT: _l("Adjustment"),
+    BranchStage.DECLINE: _l("Decline"),
+}
+ROLE = {
+    Role.STAFF: _l("Relationship manager"),
+    Role.MANAGER: _l("Manager"),
+    Role.ADMIN: _l("Administrator"),
+}
+GENDER = {Gender.FEMALE: _l("Female"), Gender.MALE: _l("Male"), Gender.UNSPECIFIED: _l("Not given")}
+RISK_LEVEL = {
+    RiskLevel.R1: _l("R1 conservative"),
+    RiskLevel.R2: _l("R2 cautious"),
+    RiskLevel.R3: _l("R3 balanced"),
+    RiskLevel.R4: _l("R4 growth"),
+    RiskLevel.R5: _l("R5 aggressive"),
+}
+CHANNEL = {
+    Channel.BANK_MANAGER_CLIENT: _l("Bank: wealth manager's or branch head's client"),
+    Channel.PRIVATE_BANKING: _l("Bank: wealth and private banking"),
+    Channel.CORPORATE: _l("Bank: corporate client"),
+    Channel.BRANCH_STAFF: _l("Bank: branch staff"),
+    Channel.OTHER_FINANCIAL: _l("Other financial institution"),
+    Channel.NON_FINANCIAL: _l("Non-financial partner"),
+    Channel.OWN_NETWORK: _l("Own network"),
+    Channel.PRODUCT_BUYER: _l("Product buyer"),
+    Channel.REFERRAL: _l("Referral"),
+    Channel.COLD_VISIT: _l("Cold visit"),
+    Channel.EVENT: _l("Event"),
+    Channel.SURVEY: _l("Survey"),
+    Channel.RESOURCE_EXCHANGE: _l("Resource exchange"),
+}
+PRODUCT_TYPE = {
+    ProductType.PARTICIPATING: _l("Participating"),
+    ProductType.UNIVERSAL: _l("Universal life"),
+    ProductType.ANNUITY: _l("Annuity"),
+    ProductType.WHOLE_LIFE: _l("Whole life"),
+    ProductType.CRITICAL_ILLNESS: _l("Critical illness"),
+    ProductType.MEDICAL: _l("Medical"),
+    ProductType.ACCIDENT: _l("Accident"),
+    ProductType.INVESTMENT_LINKED: _l("Investment-linked"),
+}
+PAYMENT_MODE = {PaymentMode.REGULAR: _l("Regular premium"), PaymentMode.SINGLE: _l("Single premium")}
+POLICY_STATUS = {
+    PolicyStatus.IN_FORCE: _l("In force"),
+    PolicyStatus.MATURED: _l("Matured"),
+    PolicyStatus.SURRENDERED: _l("Surrendered"),
+    PolicyStatus.LAPSED: _l("Lapsed"),
+}
+LANGUAGE = {"zh_CN": "中文", "en": "English"}
+
+# Field names as the change history shows them.
+FIELD = {
+    "name": _l("Name"),
+    "gender": _l("Gender"),
+    "birth_date": _l("Birth date"),
+    "phone": _l("Mobile phone"),
+    "email": _l("E-mail"),
+    "occupation": _l("Occupation"),
+    "family_notes": _l("Family"),
+    "interests_notes": _l("Interests"),
+    "tags": _l("Tags"),
+    "liquid_assets": _l("Liquid assets (CNY)"),
+    "assets_as_of": _l("Assets as of"),
+    "willingness": _l("Willingness (0–100)"),
+    "risk_level": _l("Risk level"),
+    "channel": _l("Acquisition channel"),
+    "referred_by_id": _l("Referred by"),
+    "owner_id": _l("Owner"),
+    "branch_id": _l("Branch"),
+    "sms_consent": _l("SMS marketing consent"),
+    "sms_consent_at": _l("Consent given at"),
+    "sms_opt_out_at": _l("Opted out at"),
+    "notes": _l("Notes"),
+    "policy_number": _l("Policy number"),
+    "product_name": _l("Product"),
+    "product_type": _l("Product type"),
+    "premium": _l("Premium (CNY)"),
+    "payment_mode": _l("Payment"),
+    "start_date": _l("Start date"),
+    "maturity_date": _l("Maturity date"),
+    "status": _l("Status"),
+    "username": _l("Username"),
+    "display_name": _l("Display name"),
+    "role": _l("Role"),
+    "language": _l("Language"),
+    "password": _l("Password"),
+    "is_active_account": _l("Active"),
+    "stage": _l("Lifecycle stage"),
+}
+
+# Enum values in the change history, by field.
+VALUES = {
+    "gender": GENDER,
+    "risk_level": RISK_LEVEL,
+    "channel": CHANNEL,
+    "product_type": PRODUCT_TYPE,
+    "payment_mode": PAYMENT_MODE,
+    "status": POLICY_STATUS,
+    "role": ROLE,
+    "stage": BRANCH_STAGE,
+    "language": LANGUAGE,
+}
+
+
+def choices(labels: dict) -> list[tuple[str, str]]:
+    """WTForms choices from a label map, in declaration order."""
+    return [(key.value if hasattr(key, "value") else key, label) for key, label in labels.items()]

@@ -1,0 +1,21 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from crm.models.audit import AuditLog
+from crm.models.base import Base
+from crm.models.branch import Branch
+from crm.models.customer import Customer, Tag, customer_tag
+from crm.models.login_attempt import LoginAttempt
+from crm.models.policy import Policy
+from crm.models.staff import Staff
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Branch",
+    "Customer",
+    "LoginAttempt",
+    "Policy",
+    "Staff",
+    "Tag",
+    "customer_tag",
+]

@@ -1,0 +1,92 @@
+"""Customer dossier (客户档案) aggregate, with its tags."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.models.base import Base, Money, UTCDateTime, utcnow
+from crm.models.branch import Branch
+from crm.models.enums import Channel, Gender, RiskLevel, enum_column
+from crm.models.staff import Staff
+
+customer_tag = sa.Table(
+    "customer_tag",
+    Base.metadata,
+    sa.Column("customer_id", sa.ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_customer_tag_tag_id_customer_id", "tag_id", "customer_id"),
+)
+
+
+class Tag(Base):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(40), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.name}>"
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    __table_args__ = (
+        sa.CheckConstraint("willingness BETWEEN 0 AND 100", name="willingness_range"),
+        sa.CheckConstraint("liquid_assets >= 0", name="liquid_assets_not_negative"),
+        # The list pages walk these in id order (keyset pagination), filtered by owner or branch.
+        sa.Index("ix_customer_owner_id_id", "owner_id", "id"),
+        sa.Index("ix_customer_branch_id_id", "branch_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60), index=True)
+    gender: Mapped[Gender] = mapped_column(
+        enum_column(Gender, "gender"), default=Gender.UNSPECIFIED
+    )
+    birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    # E.164 (+8613812341234); the last four digits are kept apart for "phone tail" search.
+    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    phone_last4: Mapped[str] = mapped_column(sa.String(4), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(120))
+    occupation: Mapped[str | None] = mapped_column(sa.String(80))
+    family_notes: Mapped[str | None] = mapped_column(sa.Text)
+    interests_notes: Mapped[str | None] = mapped_column(sa.Text)
+    liquid_assets: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    assets_as_of: Mapped[date | None] = mapped_column(sa.Date)
+    willingness: Mapped[int] = mapped_column(sa.Integer, default=30)
+    risk_level: Mapped[RiskLevel] = mapped_column(
+        enum_column(RiskLevel, "risk_level"), default=RiskLevel.R1, index=True
+    )
+    channel: Mapped[Channel | None] = mapped_column(enum_column(Channel, "channel"))
+    referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("staff.id"))
+    branch_id: Mapped[int] = mapped_column(sa.ForeignKey("branch.id"))
+    sms_consent: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[Staff] = relationship(foreign_keys=[owner_id])
+    branch: Mapped[Branch] = relationship()
+    referred_by: Mapped[Customer | None] = relationship(remote_side=[id])
+    tags: Mapped[list[Tag]] = relationship(secondary=customer_tag, order_by=Tag.name)
+    policies: Mapped[list[Policy]] = relationship(  # noqa: F821
+        back_populates="customer", order_by="Policy.start_date.desc()"
+    )
+
+    # Two people editing one dossier: the second write fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.name for t in self.tags]
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.id} {self.name}>"

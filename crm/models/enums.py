@@ -1,0 +1,97 @@
+"""The closed vocabularies of the trade, stored by their English keys.
+
+Labels in the user's language live in ``crm.labels``; these keys are what the
+database, the API and the CLI speak.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+
+class BranchStage(StrEnum):
+    """Branch lifecycle (网点生命周期): 起步期 成长期 成熟期 调整期 低迷期."""
+
+    STARTUP = "startup"
+    GROWTH = "growth"
+    MATURE = "mature"
+    ADJUSTMENT = "adjustment"
+    DECLINE = "decline"
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    UNSPECIFIED = "unspecified"
+
+
+class RiskLevel(StrEnum):
+    """Customer risk tolerance (风险等级), R1 conservative to R5 aggressive."""
+
+    R1 = "R1"
+    R2 = "R2"
+    R3 = "R3"
+    R4 = "R4"
+    R5 = "R5"
+
+
+class Channel(StrEnum):
+    """Acquisition channels (获客渠道), seed 004 第一部分 三、四."""
+
+    BANK_MANAGER_CLIENT = "bank_manager_client"  # 理财经理与行长的个人客户
+    PRIVATE_BANKING = "private_banking"  # 财富与私银客户
+    CORPORATE = "corporate"  # 对公客户
+    BRANCH_STAFF = "branch_staff"  # 网点工作人员
+    OTHER_FINANCIAL = "other_financial"  # 其他金融行业客户
+    NON_FINANCIAL = "non_financial"  # 非金融行业客户
+    OWN_NETWORK = "own_network"  # 缘故客户
+    PRODUCT_BUYER = "product_buyer"  # 成交客户
+    REFERRAL = "referral"  # 转介绍客户
+    COLD_VISIT = "cold_visit"  # 陌生拜访
+    EVENT = "event"  # 会议活动
+    SURVEY = "survey"  # 问卷
+    RESOURCE_EXCHANGE = "resource_exchange"  # 资源交易
+
+
+class ProductType(StrEnum):
+    PARTICIPATING = "participating"  # 分红险
+    UNIVERSAL = "universal"  # 万能险
+    ANNUITY = "annuity"  # 年金险
+    WHOLE_LIFE = "whole_life"  # 终身寿险
+    CRITICAL_ILLNESS = "critical_illness"  # 重疾险
+    MEDICAL = "medical"  # 医疗险
+    ACCIDENT = "accident"  # 意外险
+    INVESTMENT_LINKED = "investment_linked"  # 投资连结险
+
+
+class PaymentMode(StrEnum):
+    REGULAR = "regular"  # 期交
+    SINGLE = "single"  # 趸交
+
+
+class PolicyStatus(StrEnum):
+    IN_FORCE = "in_force"
+    MATURED = "matured"
+    SURRENDERED = "surrendered"
+    LAPSED = "lapsed"
+
+
+def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:
+    """A portable enum column: a VARCHAR with a CHECK constraint, storing the values."""
+    return sa.Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum),
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )

@@ -1,0 +1,42 @@
+"""Policy (保单) aggregate: what a customer holds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.models.base import Base, Money, UTCDateTime, utcnow
+from crm.models.customer import Customer
+from crm.models.enums import PaymentMode, PolicyStatus, ProductType, enum_column
+
+
+class Policy(Base):
+    __tablename__ = "policy"
+    __table_args__ = (sa.CheckConstraint("premium >= 0", name="premium_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
+    policy_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    product_name: Mapped[str] = mapped_column(sa.String(120))
+    product_type: Mapped[ProductType] = mapped_column(enum_column(ProductType, "product_type"))
+    premium: Mapped[Decimal] = mapped_column(Money)
+    payment_mode: Mapped[PaymentMode] = mapped_column(enum_column(PaymentMode, "payment_mode"))
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    # Whole-life cover has no maturity; the maturity scan (满期) reads this index.
+    maturity_date: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    status: Mapped[PolicyStatus] = mapped_column(
+        enum_column(PolicyStatus, "policy_status"), default=PolicyStatus.IN_FORCE
+    )
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="policies")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.policy_number}>"

@@ -1,0 +1,57 @@
+"""Who may see which customers and staff.
+
+Staff see their own customers, managers their branch's, admins all. A customer
+outside that scope does not exist for the user: lookups answer 404, never 403.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from crm.extensions import db
+from crm.models import Branch, Customer, Staff
+from crm.models.enums import Role
+
+
+def customer_scope(user: Staff) -> sa.ColumnElement[bool]:
+    """The WHERE clause limiting customers to those ``user`` may see."""
+    if user.role == Role.ADMIN:
+        return sa.true()
+    if user.role == Role.MANAGER:
+        if user.branch_id is None:
+            return sa.false()
+        return Customer.branch_id == user.branch_id
+    return Customer.owner_id == user.id
+
+
+def can_see_customer(user: Staff, customer: Customer) -> bool:
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.MANAGER:
+        return user.branch_id is not None and customer.branch_id == user.branch_id
+    return customer.owner_id == user.id
+
+
+def get_customer_or_404(customer_id: int, user: Staff) -> Customer:
+    """Load a customer the user may see, or answer 404 whether it exists or not."""
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or not can_see_customer(user, customer):
+        abort(404)
+    return customer
+
+
+def assignable_owners(user: Staff) -> list[Staff]:
+    """Staff to whom ``user`` may give a customer."""
+    if user.role == Role.STAFF:
+        return [user]
+    query = sa.select(Staff).where(Staff.is_active_account.is_(True))
+    if user.role == Role.MANAGER:
+        query = query.where(Staff.branch_id == user.branch_id)
+    return list(db.session.scalars(query.order_by(Staff.display_name)))
+
+
+def visible_branches(user: Staff) -> list[Branch]:
+    if user.role == Role.ADMIN:
+        return list(db.session.scalars(sa.select(Branch).order_by(Branch.name)))
+    return [user.branch] if user.branch else []

@@ -1,0 +1,87 @@
+"""The audit trail: who changed which field of what, from what to what, and when."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import AuditLog, Staff
+
+
+def as_text(value: Any) -> str | None:
+    """The stored form of a value in the audit log."""
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(as_text(v) or "" for v in value)
+    return str(value)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields whose value differs, with (old, new)."""
+    return {
+        field: (before.get(field), value)
+        for field, value in after.items()
+        if as_text(before.get(field)) != as_text(value)
+    }
+
+
+def record(
+    actor: Staff | None,
+    entity: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, tuple[Any, Any]] | None = None,
+    *,
+    customer_id: int | None = None,
+    version: int | None = None,
+) -> None:
+    """Add audit rows to the session (committed with the change they describe)."""
+    rows = [
+        {
+            "field": field,
+            "old_value": as_text(old),
+            "new_value": as_text(new),
+        }
+        for field, (old, new) in (changes or {}).items()
+    ] or [{"field": None, "old_value": None, "new_value": None}]
+    for row in rows:
+        db.session.add(
+            AuditLog(
+                actor_id=actor.id if actor else None,
+                entity=entity,
+                entity_id=entity_id,
+                customer_id=customer_id,
+                action=action,
+                version=version,
+                **row,
+            )
+        )
+
+
+def dossier_history(customer_id: int, limit: int = 200) -> list[AuditLog]:
+    """Audit rows of a dossier and its policies, newest first."""
+    query = sa.select(AuditLog).where(AuditLog.customer_id == customer_id)
+    return list(db.session.scalars(query.order_by(AuditLog.id.desc()).limit(limit)))
+
+
+def changes_since(entity: str, entity_id: int, version: int) -> list[AuditLog]:
+    """What others changed on an entity after ``version``: shown to an editor who was too late."""
+    query = sa.select(AuditLog).where(
+        AuditLog.entity == entity, AuditLog.entity_id == entity_id, AuditLog.version > version
+    )
+    return list(db.session.scalars(query.order_by(AuditLog.id)))

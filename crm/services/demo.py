@@ -1,0 +1,253 @@
+"""Demo data: a small bank with branches, staff and customers, deterministic per seed.
+
+Customers' ages follow seed 003's bands (20–30, 31–40, 41–50, 51–60, 61+), weighted
+toward the older bands that hold most maturing savings policies; a share of
+policies matures within the coming year so call-back lists have work in them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import AuditLog, Branch, Customer, Policy, Staff, Tag, customer_tag
+from crm.models.base import utcnow
+from crm.models.enums import (
+    BranchStage,
+    Channel,
+    Gender,
+    PaymentMode,
+    PolicyStatus,
+    ProductType,
+    RiskLevel,
+    Role,
+)
+
+DEMO_PASSWORD = "demo1234"
+
+BRANCHES = (
+    ("城东支行", BranchStage.MATURE),
+    ("高新区支行", BranchStage.GROWTH),
+    ("老城支行", BranchStage.ADJUSTMENT),
+)
+# (username, display name, role, branch index or None)
+STAFF = (
+    ("admin", "系统管理员", Role.ADMIN, None),
+    ("manager1", "周主管", Role.MANAGER, 0),
+    ("staff1", "李晓红", Role.STAFF, 0),
+    ("staff2", "王建国", Role.STAFF, 0),
+    ("manager2", "陈主管", Role.MANAGER, 1),
+    ("staff3", "赵敏", Role.STAFF, 1),
+    ("staff4", "孙浩", Role.STAFF, 1),
+    ("staff5", "吴芳", Role.STAFF, 2),
+)
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔汤"
+)
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强海燕红梅文博子涵欣怡浩然雨轩晨思远佳怡宇航"
+MOBILE_PREFIXES = (
+    "130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 "
+    "166 176 177 178 180 181 182 183 185 186 187 188 189 198 199"
+).split()
+AGE_BANDS = ((20, 30, 0.12), (31, 40, 0.20), (41, 50, 0.27), (51, 60, 0.24), (61, 80, 0.17))
+OCCUPATIONS = ("教师", "医生", "公务员", "企业主", "工程师", "个体工商户", "会计", "律师", "退休", "销售经理")
+TAGS = ("高净值", "企业主", "子女教育", "养老规划", "退休", "爱好旅游", "爱好书画", "关注健康", "二胎家庭", "老客户")
+CHANNEL_WEIGHTS = (
+    (Channel.BANK_MANAGER_CLIENT, 30),
+    (Channel.PRIVATE_BANKING, 6),
+    (Channel.CORPORATE, 4),
+    (Channel.BRANCH_STAFF, 3),
+    (Channel.OTHER_FINANCIAL, 3),
+    (Channel.NON_FINANCIAL, 3),
+    (Channel.OWN_NETWORK, 12),
+    (Channel.PRODUCT_BUYER, 14),
+    (Channel.REFERRAL, 10),
+    (Channel.COLD_VISIT, 2),
+    (Channel.EVENT, 8),
+    (Channel.SURVEY, 3),
+    (Channel.RESOURCE_EXCHANGE, 2),
+)
+# (product name, type, payment, term in years or None for whole life)
+PRODUCTS = (
+    ("鑫享两全保险（分红型）", ProductType.PARTICIPATING, PaymentMode.SINGLE, 5),
+    ("金福年年两全保险（分红型）", ProductType.PARTICIPATING, PaymentMode.REGULAR, 10),
+    ("稳盈账户终身寿险（万能型）", ProductType.UNIVERSAL, PaymentMode.SINGLE, 6),
+    ("福寿安康年金保险", ProductType.ANNUITY, PaymentMode.REGULAR, 10),
+    ("传世终身寿险", ProductType.WHOLE_LIFE, PaymentMode.REGULAR, None),
+    ("康健一生重大疾病保险", ProductType.CRITICAL_ILLNESS, PaymentMode.REGULAR, 20),
+    ("百万医疗保险", ProductType.MEDICAL, PaymentMode.REGULAR, 1),
+    ("出行无忧综合意外险", ProductType.ACCIDENT, PaymentMode.SINGLE, 1),
+    ("智选投资连结保险", ProductType.INVESTMENT_LINKED, PaymentMode.SINGLE, 8),
+)
+
+
+@dataclass
+class DemoSummary:
+    branches: int
+    staff: int
+    customers: int
+    policies: int
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Staff)) == 0
+
+
+def _pick_weighted(rng: random.Random, pairs):
+    items, weights = zip(*pairs, strict=True)
+    return rng.choices(items, weights=weights)[0]
+
+
+def _birth_date(rng: random.Random, today: date) -> date:
+    low, high, _ = rng.choices(AGE_BANDS, weights=[w for *_, w in AGE_BANDS])[0]
+    age = rng.randint(low, high)
+    return today - timedelta(days=age * 365 + rng.randint(0, 364))
+
+
+def _risk_for_age(rng: random.Random, age: int) -> RiskLevel:
+    # Older customers lean conservative (seed 003: 61+ towards deposits).
+    shift = 0 if age > 60 else 1 if age > 50 else 2
+    return list(RiskLevel)[min(4, rng.choices(range(3), weights=(5, 3, 1))[0] + shift)]
+
+
+def generate(customers: int = 1000, seed: int = 2026, today: date | None = None) -> DemoSummary:
+    """Create the demo bank in an empty database; the caller commits."""
+    if not database_is_empty():
+        raise RuntimeError("the database already holds staff; demo data goes into an empty one")
+    rng = random.Random(seed)
+    today = today or utcnow().date()
+    now = utcnow()
+
+    branches = [Branch(name=name, stage=stage) for name, stage in BRANCHES]
+    db.session.add_all(branches)
+    staff = []
+    for username, display, role, branch in STAFF:
+        member = Staff(
+            username=username,
+            display_name=display,
+            role=role,
+            branch=branches[branch] if branch is not None else None,
+        )
+        member.set_password(DEMO_PASSWORD)
+        staff.append(member)
+    db.session.add_all(staff)
+    tags = [Tag(name=name) for name in TAGS]
+    db.session.add_all(tags)
+    db.session.flush()
+    owners = [s for s in staff if s.role == Role.STAFF]
+
+    phones: set[str] = set()
+    rows = []
+    for _ in range(customers):
+        owner = rng.choice(owners)
+        while True:
+            phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            if phone not in phones:
+                phones.add(phone)
+                break
+        birth = _birth_date(rng, today)
+        age = (today - birth).days // 365
+        assets = Decimal(int(rng.lognormvariate(12.9, 1.1)) // 100 * 100)
+        consent = rng.random() < 0.7
+        rows.append(
+            {
+                "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))),
+                "gender": rng.choice((Gender.FEMALE, Gender.MALE)),
+                "birth_date": birth,
+                "phone": "+86" + phone,
+                "phone_last4": phone[-4:],
+                "occupation": "退休" if age > 60 else rng.choice(OCCUPATIONS),
+                "liquid_assets": assets,
+                "assets_as_of": today - timedelta(days=rng.randint(0, 180)),
+                "willingness": max(0, min(100, int(rng.triangular(0, 100, 45)))),
+                "risk_level": _risk_for_age(rng, age),
+                "channel": _pick_weighted(rng, CHANNEL_WEIGHTS),
+                "owner_id": owner.id,
+                "branch_id": owner.branch_id,
+                "sms_consent": consent,
+                "sms_consent_at": now if consent else None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    ids: list[int] = []
+    if rows:
+        ids = list(
+            db.session.scalars(
+                sa.insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
+            )
+        )
+
+    tag_rows, referrals, policies = [], [], []
+    number = 0
+    for index, customer_id in enumerate(ids):
+        for tag in rng.sample(tags, k=rng.choice((0, 1, 1, 2, 3))):
+            tag_rows.append({"customer_id": customer_id, "tag_id": tag.id})
+        if index and rng.random() < 0.1:
+            referrals.append({"cid": customer_id, "rid": ids[rng.randrange(index)]})
+        for _ in range(rng.choice((1, 1, 2, 2, 3))):
+            name, kind, payment, term = rng.choice(PRODUCTS)
+            number += 1
+            if term is None:
+                start, maturity = today - timedelta(days=rng.randint(30, 3650)), None
+            else:
+                # Four in ten policies with a term mature within the coming year.
+                ahead = rng.randint(1, 365) if rng.random() < 0.4 else rng.randint(366, 3650)
+                maturity = today + timedelta(days=ahead)
+                start = maturity - timedelta(days=term * 365)
+            premium = Decimal(rng.choice((5, 10, 20, 30, 50, 100, 200)) * 1000)
+            policies.append(
+                {
+                    "customer_id": customer_id,
+                    "policy_number": f"P{seed % 10000:04d}{number:08d}",
+                    "product_name": name,
+                    "product_type": kind,
+                    "premium": premium,
+                    "payment_mode": payment,
+                    "start_date": start,
+                    "maturity_date": maturity,
+                    "status": PolicyStatus.IN_FORCE,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    if tag_rows:
+        db.session.execute(sa.insert(customer_tag), tag_rows)
+    if referrals:
+        table = Customer.__table__
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("cid"))
+            .values(referred_by_id=sa.bindparam("rid")),
+            referrals,
+        )
+    if policies:
+        db.session.execute(sa.insert(Policy), policies)
+    # Demo dossiers are attributed to the system, like any import.
+    if ids:
+        db.session.execute(
+            sa.insert(AuditLog),
+            [
+                {"at": now, "actor_id": None, "entity": "customer", "entity_id": cid,
+                 "customer_id": cid, "action": "create", "version": 1}
+                for cid in ids
+            ],
+        )
+    return DemoSummary(len(branches), len(staff), len(ids), len(policies))
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(username, password, who) for the README and ``make run``."""
+    return [
+        (username, DEMO_PASSWORD, f"{role.value}{' · ' + BRANCHES[b][0] if b is not None else ''}")
+        for username, _, role, b in STAFF
+    ]

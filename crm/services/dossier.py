@@ -1,0 +1,315 @@
+"""Customer dossiers (客户档案): creating, revising and their rules.
+
+Every write goes through here, so the web forms, the CLI, imports and the API
+apply the same checks, write the same audit rows and detect the same conflicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.extensions import db
+from crm.models import AuditLog, Branch, Customer, Staff, Tag
+from crm.models.base import utcnow
+from crm.models.enums import Channel, Gender, RiskLevel
+from crm.services import access, audit
+from crm.services.errors import InvalidInput
+from crm.services.phones import InvalidPhone, national_digits, normalize_phone
+
+MAX_ASSETS = Decimal("1000000000000.00")  # ¥1 trillion: beyond this it is a typing error
+MAX_TAGS = 20
+TEXT_LIMITS = {"name": 60, "email": 120, "occupation": 80, "tag": 40}
+NOTES_LIMIT = 2000
+NOTES_FIELDS = ("family_notes", "interests_notes", "notes")
+
+# The fields a person edits; the order is the order of the change history.
+DOSSIER_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "email",
+    "occupation",
+    "family_notes",
+    "interests_notes",
+    "tags",
+    "liquid_assets",
+    "assets_as_of",
+    "willingness",
+    "risk_level",
+    "channel",
+    "referred_by_id",
+    "owner_id",
+    "branch_id",
+    "sms_consent",
+    "notes",
+)
+
+
+class StaleDossier(Exception):
+    """Someone else saved the dossier since this edit began; ``missed`` is what they changed."""
+
+    def __init__(self, customer: Customer, missed: list[AuditLog]):
+        super().__init__(f"customer {customer.id} changed since the edit began")
+        self.customer = customer
+        self.missed = missed
+
+
+def parse_tags(text: str | list[str] | None) -> list[str]:
+    """Tags from "高净值, 退休 ，子女教育" (commas of either width), deduplicated, in order."""
+    if text is None:
+        return []
+    parts = text if isinstance(text, list) else text.replace("，", ",").split(",")
+    seen: list[str] = []
+    for part in parts:
+        name = part.strip()
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _today() -> date:
+    return utcnow().date()
+
+
+def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None) -> dict:
+    """Check ``data`` against the dossier rules; return it normalised or raise ``InvalidInput``."""
+    errors: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = _l("Enter the customer's name.")
+    elif len(name) > TEXT_LIMITS["name"]:
+        errors["name"] = _l("At most %(n)d characters.", n=TEXT_LIMITS["name"])
+    out["name"] = name
+
+    try:
+        out["phone"] = normalize_phone(data.get("phone") or "", current_app.config["CRM_PHONE_REGION"])
+    except InvalidPhone as exc:
+        errors["phone"] = exc.args[0]
+    else:
+        clash = sa.select(Customer.id).where(Customer.phone == out["phone"])
+        if customer is not None:
+            clash = clash.where(Customer.id != customer.id)
+        if db.session.scalar(clash) is not None:
+            errors["phone"] = _l("Another dossier already has this phone number.")
+
+    email = (data.get("email") or "").strip() or None
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = _l("This is not an e-mail address.")
+        if len(email) > TEXT_LIMITS["email"]:
+            errors["email"] = _l("At most %(n)d characters.", n=TEXT_LIMITS["email"])
+    out["email"] = email
+
+    occupation = (data.get("occupation") or "").strip() or None
+    if occupation and len(occupation) > TEXT_LIMITS["occupation"]:
+        errors["occupation"] = _l("At most %(n)d characters.", n=TEXT_LIMITS["occupation"])
+    out["occupation"] = occupation
+
+    for field in NOTES_FIELDS:
+        text = (data.get(field) or "").strip() or None
+        if text and len(text) > NOTES_LIMIT:
+            errors[field] = _l("At most %(n)d characters.", n=NOTES_LIMIT)
+        out[field] = text
+
+    tags = parse_tags(data.get("tags"))
+    if len(tags) > MAX_TAGS:
+        errors["tags"] = _l("At most %(n)d tags.", n=MAX_TAGS)
+    elif any(len(t) > TEXT_LIMITS["tag"] for t in tags):
+        errors["tags"] = _l("A tag has at most %(n)d characters.", n=TEXT_LIMITS["tag"])
+    out["tags"] = tags
+
+    birth_date = data.get("birth_date")
+    if birth_date is not None and (birth_date > _today() or birth_date.year < 1900):
+        errors["birth_date"] = _l("The birth date cannot be in the future or before 1900.")
+    out["birth_date"] = birth_date
+
+    try:
+        assets = Decimal(data.get("liquid_assets") if data.get("liquid_assets") is not None else 0)
+        if not assets.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, TypeError, ValueError):
+        errors["liquid_assets"] = _l("Enter an amount in yuan, such as 250000.00.")
+        assets = Decimal(0)
+    if assets < 0:
+        errors["liquid_assets"] = _l("Liquid assets cannot be negative.")
+    elif assets > MAX_ASSETS:
+        errors["liquid_assets"] = _l("This amount is implausibly large; check the digits.")
+    elif assets != assets.quantize(Decimal("0.01")):
+        errors["liquid_assets"] = _l("Amounts have at most two decimal places.")
+    out["liquid_assets"] = assets.quantize(Decimal("0.01")) if "liquid_assets" not in errors else assets
+
+    as_of = data.get("assets_as_of")
+    if as_of is not None and as_of > _today():
+        errors["assets_as_of"] = _l("The as-of date cannot be in the future.")
+    out["assets_as_of"] = as_of
+
+    willingness = data.get("willingness")
+    if not isinstance(willingness, int) or isinstance(willingness, bool) or not 0 <= willingness <= 100:
+        errors["willingness"] = _l("Willingness is a score from 0 to 100.")
+    out["willingness"] = willingness
+
+    for field, enum, required in (
+        ("gender", Gender, True),
+        ("risk_level", RiskLevel, True),
+        ("channel", Channel, False),
+    ):
+        value = data.get(field) or None
+        if value is None and not required:
+            out[field] = None
+            continue
+        try:
+            out[field] = enum(value)
+        except ValueError:
+            errors[field] = _l("Choose one of the listed values.")
+
+    referred_by_id = data.get("referred_by_id") or None
+    if referred_by_id is not None:
+        referrer = db.session.get(Customer, referred_by_id)
+        if referrer is None or not access.can_see_customer(user, referrer):
+            errors["referred_by_id"] = _l("No such customer among yours.")
+        elif customer is not None and referrer.id == customer.id:
+            errors["referred_by_id"] = _l("A customer cannot refer themselves.")
+    out["referred_by_id"] = referred_by_id
+
+    owner_id = data.get("owner_id") or (user.id if customer is None else customer.owner_id)
+    owners = {s.id: s for s in access.assignable_owners(user)}
+    if customer is not None and customer.owner_id == owner_id:
+        owners.setdefault(customer.owner_id, customer.owner)  # keeping the owner is always fine
+    owner = owners.get(owner_id)
+    if owner is None:
+        errors["owner_id"] = _l("Unknown owner, or not one you may assign.")
+    out["owner_id"] = owner_id
+
+    branch_id = data.get("branch_id") or (owner.branch_id if owner else None)
+    branches = {b.id for b in access.visible_branches(user)}
+    if customer is not None:
+        branches.add(customer.branch_id)
+    if branch_id is None or branch_id not in branches or db.session.get(Branch, branch_id) is None:
+        errors["branch_id"] = _l("Unknown branch, or not one you may assign.")
+    elif owner is not None and owner.branch_id is not None and owner.branch_id != branch_id:
+        errors["owner_id"] = _l("The owner works at another branch.")
+    out["branch_id"] = branch_id
+
+    out["sms_consent"] = bool(data.get("sms_consent"))
+
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    values = {field: getattr(customer, field) for field in DOSSIER_FIELDS if field != "tags"}
+    values["tags"] = customer.tag_names
+    values["sms_consent_at"] = customer.sms_consent_at
+    values["sms_opt_out_at"] = customer.sms_opt_out_at
+    return values
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    if not names:
+        return []
+    existing = {t.name: t for t in db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _apply(customer: Customer, values: dict[str, Any]) -> None:
+    was_consenting = bool(customer.sms_consent)
+    for field, value in values.items():
+        if field == "tags":
+            if value != customer.tag_names:
+                customer.tags = _tags_named(value)
+        elif getattr(customer, field) != value:
+            setattr(customer, field, value)
+    customer.phone_last4 = national_digits(customer.phone)[-4:]
+    # Consent and opt-out are facts with a time (SMS marketing rules need both).
+    if values["sms_consent"] and not was_consenting:
+        customer.sms_consent_at = utcnow()
+        customer.sms_opt_out_at = None
+    elif not values["sms_consent"] and was_consenting:
+        customer.sms_opt_out_at = utcnow()
+
+
+def create_customer(user: Staff, data: Mapping[str, Any]) -> Customer:
+    """Open a dossier (建档) for ``user``'s scope; the caller commits."""
+    values = clean(user, data)
+    customer = Customer(version=1, sms_consent=False)
+    _apply(customer, values)
+    db.session.add(customer)
+    db.session.flush()
+    changes = {k: (None, v) for k, v in _snapshot(customer).items() if v not in (None, [], "")}
+    audit.record(
+        user, "customer", customer.id, "create", changes,
+        customer_id=customer.id, version=customer.version,
+    )
+    return customer
+
+
+def update_customer(
+    user: Staff, customer: Customer, data: Mapping[str, Any], expected_version: int
+) -> dict[str, tuple[Any, Any]]:
+    """Revise a dossier (档案修正) as of ``expected_version``; the caller commits.
+
+    Raises ``StaleDossier`` if someone saved it in between, so that no change
+    silently overwrites another.
+    """
+    if customer.version != expected_version:
+        raise StaleDossier(customer, audit.changes_since("customer", customer.id, expected_version))
+    values = clean(user, data, customer)
+    before = _snapshot(customer)
+    _apply(customer, values)
+    changes = audit.diff(before, _snapshot(customer))
+    if not changes:
+        return {}
+    # Touch the row even when only tags changed, so the version moves with every revision.
+    customer.updated_at = utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Another writer committed between our read and this UPDATE.
+        db.session.rollback()
+        fresh = db.session.get(Customer, customer.id)
+        raise StaleDossier(fresh, audit.changes_since("customer", fresh.id, expected_version)) from None
+    audit.record(
+        user, "customer", customer.id, "update", changes,
+        customer_id=customer.id, version=customer.version,
+    )
+    return changes
+
+
+def form_values(customer: Customer) -> dict[str, Any]:
+    """The dossier as an edit form shows it."""
+    values = {field: getattr(customer, field) for field in DOSSIER_FIELDS if field != "tags"}
+    values["tags"] = ", ".join(customer.tag_names)
+    for field in ("gender", "risk_level", "channel"):
+        values[field] = values[field].value if values[field] else ""
+    # Mainland numbers are edited as dialled at home; others keep their country code.
+    phone = customer.phone
+    values["phone"] = national_digits(phone) if phone.startswith("+86") else phone
+    return values
+
+
+def record_phone_reveal(user: Staff, customer: Customer) -> None:
+    """Note that ``user`` saw the full number: phones are personal data."""
+    audit.record(user, "customer", customer.id, "reveal", {"phone": (None, None)},
+                 customer_id=customer.id)

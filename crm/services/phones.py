@@ -1,0 +1,48 @@
+"""Mobile phone numbers: validation, storage form, and masking."""
+
+from __future__ import annotations
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid mobile number; ``str()`` gives the reason for the user."""
+
+
+def normalize_phone(raw: str, region: str = "CN") -> str:
+    """Return the number in E.164 (+8613812341234) or raise ``InvalidPhone``."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone(_l("Enter a mobile phone number."))
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(_l("This is not a phone number.")) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(_l("This phone number does not exist; check the digits."))
+    kind = phonenumbers.number_type(number)
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise InvalidPhone(_l("Enter a mobile number: SMS cannot reach a landline."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The number as dialled at home: 13812341234 for +8613812341234."""
+    try:
+        return str(phonenumbers.parse(e164).national_number)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def mask_phone(e164: str | None) -> str:
+    """Show a number as 138****1234: enough to recognise, not enough to dial."""
+    if not e164:
+        return ""
+    digits = national_digits(e164)
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"

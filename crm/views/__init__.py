@@ -1,0 +1,1 @@
+"""Blueprints: thin handlers that load, check access, call the domain, commit and respond."""

@@ -1,0 +1,109 @@
+"""Admins manage staff accounts and branches. Everyone else finds nothing here (404)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from crm.extensions import db
+from crm.forms import BranchForm, StaffForm
+from crm.models import Branch, Staff
+from crm.services import staffing
+from crm.services.errors import InvalidInput
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _get_or_404(model, ident: int):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _branch_choices():
+    branches = db.session.scalars(sa.select(Branch).order_by(Branch.name))
+    return [(None, "—"), *((b.id, b.name) for b in branches)]
+
+
+@bp.route("/staff")
+@admin_required
+def staff_index():
+    staff = db.session.scalars(sa.select(Staff).order_by(Staff.username)).all()
+    return render_template("admin/staff_index.html", staff=staff)
+
+
+@bp.route("/staff/new", methods=["GET", "POST"], defaults={"staff_id": None})
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@admin_required
+def staff_form(staff_id: int | None):
+    member = _get_or_404(Staff, staff_id) if staff_id is not None else None
+    if request.method == "GET" and member is not None:
+        form = StaffForm(obj=member)
+        form.role.data = member.role.value
+        form.language.data = member.language or ""
+    else:
+        form = StaffForm()
+    form.branch_id.choices = _branch_choices()
+    if form.validate_on_submit():
+        try:
+            if member is None:
+                staffing.create_staff(current_user, form.domain_data())
+            else:
+                staffing.update_staff(current_user, member, form.domain_data())
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            flash(_("Staff account saved."), "success")
+            return redirect(url_for("admin.staff_index"))
+    return render_template("admin/staff_form.html", form=form, member=member)
+
+
+@bp.route("/branches")
+@admin_required
+def branch_index():
+    counts = dict(
+        db.session.execute(sa.select(Staff.branch_id, sa.func.count()).group_by(Staff.branch_id)).all()
+    )
+    branches = db.session.scalars(sa.select(Branch).order_by(Branch.name)).all()
+    return render_template("admin/branch_index.html", branches=branches, staff_counts=counts)
+
+
+@bp.route("/branches/new", methods=["GET", "POST"], defaults={"branch_id": None})
+@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+@admin_required
+def branch_form(branch_id: int | None):
+    branch = _get_or_404(Branch, branch_id) if branch_id is not None else None
+    if request.method == "GET" and branch is not None:
+        form = BranchForm(obj=branch)
+        form.stage.data = branch.stage.value
+    else:
+        form = BranchForm()
+    if form.validate_on_submit():
+        try:
+            staffing.save_branch(current_user, form.domain_data(), branch)
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            flash(_("Branch saved."), "success")
+            return redirect(url_for("admin.branch_index"))
+    return render_template("admin/branch_form.html", form=form, branch=branch)

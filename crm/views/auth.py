@@ -1,0 +1,63 @@
+"""Signing in and out, and the language preference."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from crm.extensions import db
+from crm.forms import LoginForm
+from crm.services import auth
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow ``next`` within this site (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("customers.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("customers.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            staff = auth.authenticate(form.username.data, form.password.data, request.remote_addr)
+        except auth.LoginThrottled as locked:
+            form.form_errors.append(
+                _("Too many failed attempts. Try again in %(n)d minutes.", n=locked.minutes)
+            )
+            status = 429
+        else:
+            if staff is None:
+                form.form_errors.append(_("Wrong username or password."))
+                status = 401
+            else:
+                login_user(staff)
+                return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@login_required
+def language():
+    choice = request.form.get("language") or None
+    if choice in (None, "zh_CN", "en"):
+        current_user.language = choice
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))

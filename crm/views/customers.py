@@ -1,0 +1,190 @@
+"""Customer dossiers (客户档案): list, open, create, revise, and their policies."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from crm.extensions import db
+from crm.forms import CustomerForm, PolicyForm
+from crm.models import Policy
+from crm.services import access, audit, dossier, policies
+from crm.services.customer_list import CustomerFilters, list_customers
+from crm.services.errors import InvalidInput
+
+bp = Blueprint("customers", __name__)
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _version(form) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1  # unknown: treated as stale, the user sees what is current
+
+
+@bp.route("/")
+@login_required
+def home():
+    return redirect(url_for("customers.index"))
+
+
+@bp.route("/customers")
+@login_required
+def index():
+    filters = CustomerFilters.from_args(request.args)
+    page = list_customers(
+        current_user,
+        filters,
+        before=_int_arg("before"),
+        after=_int_arg("after"),
+        page_size=current_app.config["CRM_PAGE_SIZE"],
+    )
+    return render_template(
+        "customers/index.html",
+        page=page,
+        owners=access.assignable_owners(current_user),
+        branches=access.visible_branches(current_user),
+    )
+
+
+def _dossier_form(customer=None) -> CustomerForm:
+    if request.method == "POST" or customer is None:
+        form = CustomerForm()
+        if customer is None and request.method == "GET":
+            form.owner_id.data = current_user.id
+            form.branch_id.data = current_user.branch_id
+    else:
+        form = CustomerForm(data=dossier.form_values(customer))
+    form.fill_choices(access.assignable_owners(current_user), access.visible_branches(current_user))
+    if customer is not None and customer.owner_id not in dict(form.owner_id.choices):
+        form.owner_id.choices.append((customer.owner_id, customer.owner.display_name))
+    return form
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = _dossier_form()
+    if form.validate_on_submit():
+        try:
+            customer = dossier.create_customer(current_user, form.domain_data())
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            flash(_("Dossier created."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    return render_template("customers/form.html", form=form, customer=None)
+
+
+@bp.route("/customers/<int:customer_id>")
+@login_required
+def show(customer_id: int):
+    customer = access.get_customer_or_404(customer_id, current_user)
+    return render_template(
+        "customers/show.html",
+        customer=customer,
+        history=audit.dossier_history(customer.id),
+        full_phone=None,
+    )
+
+
+@bp.route("/customers/<int:customer_id>/phone", methods=["POST"])
+@login_required
+def reveal_phone(customer_id: int):
+    """Show the full number once, and note who looked (phones stay masked elsewhere)."""
+    customer = access.get_customer_or_404(customer_id, current_user)
+    dossier.record_phone_reveal(current_user, customer)
+    db.session.commit()
+    return render_template(
+        "customers/show.html",
+        customer=customer,
+        history=audit.dossier_history(customer.id),
+        full_phone=customer.phone,
+    )
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(customer_id: int):
+    customer = access.get_customer_or_404(customer_id, current_user)
+    form = _dossier_form(customer)
+    missed = None
+    if form.validate_on_submit():
+        try:
+            changes = dossier.update_customer(
+                current_user, customer, form.domain_data(), _version(form)
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        except dossier.StaleDossier as stale:
+            db.session.rollback()
+            customer, missed = stale.customer, stale.missed
+            # The user's input stays in the form; saving again applies it over the current version.
+            form.version.data = customer.version
+        else:
+            db.session.commit()
+            flash(_("Dossier saved.") if changes else _("Nothing changed."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    elif request.method == "GET":
+        form.version.data = customer.version
+    return render_template("customers/form.html", form=form, customer=customer, missed=missed)
+
+
+@bp.route("/customers/<int:customer_id>/policies/new", methods=["GET", "POST"])
+@login_required
+def new_policy(customer_id: int):
+    customer = access.get_customer_or_404(customer_id, current_user)
+    form = PolicyForm()
+    if form.validate_on_submit():
+        try:
+            policies.add_policy(current_user, customer, form.domain_data())
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            flash(_("Policy added."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    return render_template("customers/policy_form.html", form=form, customer=customer, policy=None)
+
+
+@bp.route("/customers/<int:customer_id>/policies/<int:policy_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_policy(customer_id: int, policy_id: int):
+    customer = access.get_customer_or_404(customer_id, current_user)
+    policy = db.session.get(Policy, policy_id)
+    if policy is None or policy.customer_id != customer.id:
+        abort(404)
+    form = PolicyForm(obj=policy) if request.method == "GET" else PolicyForm()
+    missed = None
+    if form.validate_on_submit():
+        try:
+            changes = policies.update_policy(current_user, policy, form.domain_data(), _version(form))
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        except dossier.StaleDossier as stale:
+            db.session.rollback()
+            policy = db.session.get(Policy, policy_id)
+            missed = stale.missed
+            form.version.data = policy.version
+        else:
+            db.session.commit()
+            flash(_("Policy saved.") if changes else _("Nothing changed."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    elif request.method == "GET":
+        form.version.data = policy.version
+    return render_template(
+        "customers/policy_form.html", form=form, customer=customer, policy=policy, missed=missed
+    )

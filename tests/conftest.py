@@ -1,0 +1,180 @@
+"""Fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+
+The schema comes from the migrations (never ``create_all``), applied once per
+backend; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from crm import create_app
+from crm.extensions import db
+from crm.models import Base, Branch, Customer, Staff
+from crm.models.enums import BranchStage, Role
+from tests.support.pgserver import PostgresServer
+
+BACKENDS = ("sqlite", "postgresql")
+PASSWORD = "correct-horse"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """Database URL per backend, created lazily and migrated once."""
+    urls: dict[str, str] = {}
+    return urls
+
+
+def _migrated_url(backend: str, request, tmp_path_factory, urls: dict[str, str]) -> str:
+    if backend not in urls:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'crm.sqlite3'}"
+        else:
+            url = request.getfixturevalue("pg_server").url
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        urls[backend] = url
+    return urls[backend]
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app_factory(backend, request, tmp_path_factory, database_urls):
+    """Build apps on the test database; ``overrides`` change settings for one test."""
+    url = _migrated_url(backend, request, tmp_path_factory, database_urls)
+    apps = []
+
+    def make(**overrides):
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+        apps.append(app)
+        return app
+
+    first = make()
+    with first.app_context():
+        _empty_tables()
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class World:
+    """Two branches; a manager and two staff in the first, one staff in the second; an admin."""
+
+    east: Branch
+    west: Branch
+    admin: Staff
+    manager: Staff
+    alice: Staff
+    bob: Staff
+    carol: Staff
+    alice_customer: Customer
+    bob_customer: Customer
+    carol_customer: Customer
+
+
+def make_staff(username: str, role: Role, branch: Branch | None) -> Staff:
+    staff = Staff(username=username, display_name=username.title(), role=role, branch=branch)
+    staff.set_password(PASSWORD)
+    db.session.add(staff)
+    return staff
+
+
+def make_customer(owner: Staff, name: str, phone: str, **fields) -> Customer:
+    from decimal import Decimal
+
+    customer = Customer(
+        name=name,
+        phone=phone,
+        phone_last4=phone[-4:],
+        owner=owner,
+        branch=owner.branch,
+        liquid_assets=fields.pop("liquid_assets", Decimal("100000.00")),
+        willingness=fields.pop("willingness", 40),
+        **fields,
+    )
+    db.session.add(customer)
+    return customer
+
+
+@pytest.fixture
+def world(app) -> World:
+    east = Branch(name="城东支行", stage=BranchStage.MATURE)
+    west = Branch(name="城西支行", stage=BranchStage.GROWTH)
+    db.session.add_all([east, west])
+    admin = make_staff("admin", Role.ADMIN, None)
+    manager = make_staff("manager", Role.MANAGER, east)
+    alice = make_staff("alice", Role.STAFF, east)
+    bob = make_staff("bob", Role.STAFF, east)
+    carol = make_staff("carol", Role.STAFF, west)
+    w = World(
+        east, west, admin, manager, alice, bob, carol,
+        make_customer(alice, "张伟", "+8613800001111"),
+        make_customer(bob, "李娜", "+8613900002222"),
+        make_customer(carol, "王芳", "+8618600003333"),
+    )
+    db.session.commit()
+    return w
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD, **kw):
+        return self.client.post("/login", data={"username": username, "password": password}, **kw)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
