@@ -47,13 +47,20 @@ def load_config(name: str | None = None, environ: Mapping[str, str] | None = Non
     if name == "development":
         settings["DEBUG"] = False
     elif name == "testing":
-        settings.update(TESTING=True, WTF_CSRF_ENABLED=False, SECRET_KEY="testing")
+        settings.update(
+            TESTING=True,
+            WTF_CSRF_ENABLED=False,
+            SECRET_KEY="testing",
+            # Hashing strength is not under test; the suite logs in hundreds of times.
+            CRM_PASSWORD_METHOD="pbkdf2:sha256:1000",
+        )
     elif name == "production":
         secret = environ.get("CRM_SECRET_KEY", "")
         if len(secret) < 32 or secret == DEV_SECRET:
             raise ConfigError(
-                "CRM_SECRET_KEY must be set to a random string of at least 32 characters "
-                "in production (for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+                "CRM_SECRET_KEY must be set to a random string of at least 32 characters in "
+                "production, for example the output of: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
             )
         if not environ.get("CRM_DATABASE_URL"):
             raise ConfigError("CRM_DATABASE_URL must be set in production.")

@@ -43,9 +43,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    babel.init_app(
-        app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone
-    )
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = i18n.LOGIN_REQUIRED

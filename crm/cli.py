@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from crm.extensions import db
 from crm.models.enums import BranchStage, Role
 from crm.services import demo, staffing
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput
 
 
 @click.group("crm")
@@ -64,7 +64,9 @@ def demo_command(customers: int, seed: int, if_empty: bool):
         if if_empty:
             click.echo("Database already has data; demo data not loaded.")
             return
-        raise click.ClickException("The database already has data; demo data goes into an empty one.")
+        raise click.ClickException(
+            "The database already has data; demo data goes into an empty one."
+        )
     summary = demo.generate(customers=customers, seed=seed)
     db.session.commit()
     click.echo(

@@ -10,6 +10,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,7 +19,7 @@ from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Optional
 
 from crm import labels
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput
 
 
 class DomainForm(FlaskForm):
@@ -38,7 +39,9 @@ class DomainForm(FlaskForm):
             if target is None:
                 self.form_errors.append(message)
             else:
-                target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
+                target.errors = (
+                    [*target.errors, message] if isinstance(target.errors, list) else [message]
+                )
 
 
 def _int_or_none(value):
@@ -71,15 +74,15 @@ class CustomerForm(DomainForm):
             "0–19 stranger · 20–39 acquainted · 40–59 familiar · 60–79 trusting · 80–100 advocate"
         ),
     )
-    risk_level = SelectField(_l("Risk level"), choices=labels.choices(labels.RISK_LEVEL), default="R1")
+    risk_level = SelectField(
+        _l("Risk level"), choices=labels.choices(labels.RISK_LEVEL), default="R1"
+    )
     channel = SelectField(
         _l("Acquisition channel"),
-        choices=[("", "—"), *labels.choices(labels.CHANNEL)],
+        choices=[SelectChoice("", "—"), *labels.choices(labels.CHANNEL)],
         default="",
     )
-    referred_by_id = IntegerField(
-        _l("Referred by (customer no.)"), validators=[Optional()]
-    )
+    referred_by_id = IntegerField(_l("Referred by (customer no.)"), validators=[Optional()])
     owner_id = SelectField(_l("Owner"), coerce=_int_or_none, validate_choice=False)
     branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
     sms_consent = BooleanField(_l("Agrees to receive marketing SMS"))
@@ -87,8 +90,8 @@ class CustomerForm(DomainForm):
     version = HiddenField()
 
     def fill_choices(self, owners, branches) -> None:
-        self.owner_id.choices = [(s.id, s.display_name) for s in owners]
-        self.branch_id.choices = [(b.id, b.name) for b in branches]
+        self.owner_id.choices = [SelectChoice(s.id, s.display_name) for s in owners]
+        self.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
 
 
 class PolicyForm(DomainForm):
@@ -114,7 +117,8 @@ class StaffForm(DomainForm):
     role = SelectField(_l("Role"), choices=labels.choices(labels.ROLE))
     branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
     language = SelectField(
-        _l("Language"), choices=[("", _l("Browser's language")), *labels.LANGUAGE.items()]
+        _l("Language"),
+        choices=[SelectChoice("", _l("Browser's language")), *labels.choices(labels.LANGUAGE)],
     )
     password = PasswordField(
         _l("Password"), description=_l("Leave empty to keep the current password.")
@@ -123,5 +127,5 @@ class StaffForm(DomainForm):
 
 
 class BranchForm(DomainForm):
-    name = StringField(_l("Name"), validators=[InputRequired()])
+    name = StringField(_l("Branch name"), validators=[InputRequired()])
     stage = SelectField(_l("Lifecycle stage"), choices=labels.choices(labels.BRANCH_STAGE))

@@ -14,8 +14,10 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     best = request.accept_languages.best_match(languages) if request else None
-    if best is None and request and any(
-        lang.lower().startswith("zh") for lang in request.accept_languages.values()
+    if (
+        best is None
+        and request
+        and any(lang.lower().startswith("zh") for lang in request.accept_languages.values())
     ):
         best = "zh_CN"
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 from crm.models.enums import (
     BranchStage,
@@ -60,7 +61,10 @@ PRODUCT_TYPE = {
     ProductType.ACCIDENT: _l("Accident"),
     ProductType.INVESTMENT_LINKED: _l("Investment-linked"),
 }
-PAYMENT_MODE = {PaymentMode.REGULAR: _l("Regular premium"), PaymentMode.SINGLE: _l("Single premium")}
+PAYMENT_MODE = {
+    PaymentMode.REGULAR: _l("Regular premium"),
+    PaymentMode.SINGLE: _l("Single premium"),
+}
 POLICY_STATUS = {
     PolicyStatus.IN_FORCE: _l("In force"),
     PolicyStatus.MATURED: _l("Matured"),
@@ -123,6 +127,6 @@ VALUES = {
 }
 
 
-def choices(labels: dict) -> list[tuple[str, str]]:
+def choices(labels: dict) -> list[SelectChoice]:
     """WTForms choices from a label map, in declaration order."""
-    return [(key.value if hasattr(key, "value") else key, label) for key, label in labels.items()]
+    return [SelectChoice(getattr(key, "value", key), label) for key, label in labels.items()]

@@ -6,10 +6,12 @@ backend; each test starts from empty tables.
 
 from __future__ import annotations
 
+import contextvars
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from crm import create_app
@@ -61,6 +63,17 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+class WorkerLikeClient(FlaskClient):
+    """Each request runs as a web worker would: its own app context, ``g`` and session.
+
+    Without this, requests would reuse the test's app context and share its
+    identity map and Flask-Login's cached user, which no real request does.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param
@@ -74,6 +87,7 @@ def app_factory(backend, request, tmp_path_factory, database_urls):
 
     def make(**overrides):
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+        app.test_client_class = WorkerLikeClient
         apps.append(app)
         return app
 
@@ -155,7 +169,13 @@ def world(app) -> World:
     bob = make_staff("bob", Role.STAFF, east)
     carol = make_staff("carol", Role.STAFF, west)
     w = World(
-        east, west, admin, manager, alice, bob, carol,
+        east,
+        west,
+        admin,
+        manager,
+        alice,
+        bob,
+        carol,
         make_customer(alice, "张伟", "+8613800001111"),
         make_customer(bob, "李娜", "+8613900002222"),
         make_customer(carol, "王芳", "+8618600003333"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,6 +13,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from crm.models.base import Base, UTCDateTime, utcnow
 from crm.models.branch import Branch
 from crm.models.enums import Role, enum_column
+
+
+def password_method() -> str:
+    """The hashing method in force (configurable, so tests need not pay for scrypt)."""
+    return current_app.config.get("CRM_PASSWORD_METHOD", "scrypt") if current_app else "scrypt"
 
 
 class Staff(UserMixin, Base):
@@ -31,8 +37,8 @@ class Staff(UserMixin, Base):
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str | None = None) -> None:
+        self.password_hash = generate_password_hash(password, method or password_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -17,6 +17,7 @@ from flask import current_app
 from crm.extensions import db
 from crm.models import LoginAttempt, Staff
 from crm.models.base import utcnow
+from crm.services.inputs import printable
 
 
 class LoginThrottled(Exception):
@@ -35,7 +36,9 @@ class Throttle:
     @classmethod
     def from_config(cls) -> Throttle:
         cfg = current_app.config
-        return cls(cfg["CRM_LOGIN_MAX_FAILURES"], timedelta(minutes=cfg["CRM_LOGIN_WINDOW_MINUTES"]))
+        return cls(
+            cfg["CRM_LOGIN_MAX_FAILURES"], timedelta(minutes=cfg["CRM_LOGIN_WINDOW_MINUTES"])
+        )
 
 
 def _locked_until(column, value: str, throttle: Throttle, now: datetime) -> datetime | None:
@@ -52,7 +55,9 @@ def _locked_until(column, value: str, throttle: Throttle, now: datetime) -> date
             .where(
                 column == value,
                 LoginAttempt.succeeded.is_(False),
-                LoginAttempt.at >= max(since, last_success) if last_success else LoginAttempt.at >= since,
+                LoginAttempt.at >= max(since, last_success)
+                if last_success
+                else LoginAttempt.at >= since,
             )
             .order_by(LoginAttempt.at.desc())
             .limit(throttle.max_failures)
@@ -63,14 +68,16 @@ def _locked_until(column, value: str, throttle: Throttle, now: datetime) -> date
     return failures[-1] + throttle.window
 
 
-def authenticate(username: str, password: str, address: str, now: datetime | None = None) -> Staff | None:
+def authenticate(
+    username: str, password: str, address: str, now: datetime | None = None
+) -> Staff | None:
     """Return the active staff member with these credentials, or None; record the attempt.
 
     Raises ``LoginThrottled`` without checking the password when locked out.
     """
     now = now or utcnow()
-    username = (username or "").strip().lower()[:64]
-    address = (address or "unknown")[:64]
+    username = printable(username).strip().lower()[:64]
+    address = printable(address or "unknown")[:64]
     throttle = Throttle.from_config()
     for column, value in ((LoginAttempt.username, username), (LoginAttempt.address, address)):
         until = _locked_until(column, value, throttle, now)

@@ -15,6 +15,7 @@ from crm.extensions import db
 from crm.models import Customer, Staff, Tag, customer_tag
 from crm.models.enums import RiskLevel
 from crm.services.access import customer_scope
+from crm.services.inputs import as_id, printable
 
 
 @dataclass(frozen=True)
@@ -29,21 +30,15 @@ class CustomerFilters:
     def from_args(cls, args) -> CustomerFilters:
         """Read filters from query parameters, ignoring values that do not parse."""
 
-        def as_int(name):
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return None
-
         try:
             risk = RiskLevel(args.get("risk", ""))
         except ValueError:
             risk = None
         return cls(
-            q=(args.get("q") or "").strip()[:60],
-            branch=as_int("branch"),
-            owner=as_int("owner"),
-            tag=(args.get("tag") or "").strip()[:40],
+            q=printable(args.get("q")).strip()[:60],
+            branch=as_id(args.get("branch")),
+            owner=as_id(args.get("owner")),
+            tag=printable(args.get("tag")).strip()[:40],
             risk=risk,
         )
 

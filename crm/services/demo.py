@@ -51,14 +51,41 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔汤"
 )
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉兰志强海燕红梅文博子涵欣怡浩然雨轩晨思远佳怡宇航"
-MOBILE_PREFIXES = (
-    "130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 "
-    "166 176 177 178 180 181 182 183 185 186 187 188 189 198 199"
-).split()
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国"
+    "玉兰志强海燕红梅文博子涵欣怡浩然雨轩晨思远佳怡宇航"
+)
+# Mainland mobile number blocks (all valid for phonenumbers' CN metadata).
+MOBILE_PREFIXES = tuple(
+    str(n)
+    for n in (*range(130, 140), 150, 151, 152, 153, *range(155, 160), 166, 176, 177, 178)
+    + (*range(180, 184), *range(185, 190), 198, 199)
+)
 AGE_BANDS = ((20, 30, 0.12), (31, 40, 0.20), (41, 50, 0.27), (51, 60, 0.24), (61, 80, 0.17))
-OCCUPATIONS = ("教师", "医生", "公务员", "企业主", "工程师", "个体工商户", "会计", "律师", "退休", "销售经理")
-TAGS = ("高净值", "企业主", "子女教育", "养老规划", "退休", "爱好旅游", "爱好书画", "关注健康", "二胎家庭", "老客户")
+OCCUPATIONS = (
+    "教师",
+    "医生",
+    "公务员",
+    "企业主",
+    "工程师",
+    "个体工商户",
+    "会计",
+    "律师",
+    "退休",
+    "销售经理",
+)
+TAGS = (
+    "高净值",
+    "企业主",
+    "子女教育",
+    "养老规划",
+    "退休",
+    "爱好旅游",
+    "爱好书画",
+    "关注健康",
+    "二胎家庭",
+    "老客户",
+)
 CHANNEL_WEIGHTS = (
     (Channel.BANK_MANAGER_CLIENT, 30),
     (Channel.PRIVATE_BANKING, 6),
@@ -237,8 +264,15 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
         db.session.execute(
             sa.insert(AuditLog),
             [
-                {"at": now, "actor_id": None, "entity": "customer", "entity_id": cid,
-                 "customer_id": cid, "action": "create", "version": 1}
+                {
+                    "at": now,
+                    "actor_id": None,
+                    "entity": "customer",
+                    "entity_id": cid,
+                    "customer_id": cid,
+                    "action": "create",
+                    "version": 1,
+                }
                 for cid in ids
             ],
         )

@@ -22,7 +22,7 @@ from crm.models import AuditLog, Branch, Customer, Staff, Tag
 from crm.models.base import utcnow
 from crm.models.enums import Channel, Gender, RiskLevel
 from crm.services import access, audit
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput, as_id, refuse_control_characters
 from crm.services.phones import InvalidPhone, national_digits, normalize_phone
 
 MAX_ASSETS = Decimal("1000000000000.00")  # ¥1 trillion: beyond this it is a typing error
@@ -94,7 +94,9 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     out["name"] = name
 
     try:
-        out["phone"] = normalize_phone(data.get("phone") or "", current_app.config["CRM_PHONE_REGION"])
+        out["phone"] = normalize_phone(
+            data.get("phone") or "", current_app.config["CRM_PHONE_REGION"]
+        )
     except InvalidPhone as exc:
         errors["phone"] = exc.args[0]
     else:
@@ -150,7 +152,9 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
         errors["liquid_assets"] = _l("This amount is implausibly large; check the digits.")
     elif assets != assets.quantize(Decimal("0.01")):
         errors["liquid_assets"] = _l("Amounts have at most two decimal places.")
-    out["liquid_assets"] = assets.quantize(Decimal("0.01")) if "liquid_assets" not in errors else assets
+    out["liquid_assets"] = (
+        assets.quantize(Decimal("0.01")) if "liquid_assets" not in errors else assets
+    )
 
     as_of = data.get("assets_as_of")
     if as_of is not None and as_of > _today():
@@ -158,7 +162,11 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     out["assets_as_of"] = as_of
 
     willingness = data.get("willingness")
-    if not isinstance(willingness, int) or isinstance(willingness, bool) or not 0 <= willingness <= 100:
+    if (
+        not isinstance(willingness, int)
+        or isinstance(willingness, bool)
+        or not 0 <= willingness <= 100
+    ):
         errors["willingness"] = _l("Willingness is a score from 0 to 100.")
     out["willingness"] = willingness
 
@@ -178,14 +186,18 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
 
     referred_by_id = data.get("referred_by_id") or None
     if referred_by_id is not None:
-        referrer = db.session.get(Customer, referred_by_id)
+        referrer = db.session.get(Customer, as_id(referred_by_id) or 0)
         if referrer is None or not access.can_see_customer(user, referrer):
             errors["referred_by_id"] = _l("No such customer among yours.")
         elif customer is not None and referrer.id == customer.id:
             errors["referred_by_id"] = _l("A customer cannot refer themselves.")
     out["referred_by_id"] = referred_by_id
 
-    owner_id = data.get("owner_id") or (user.id if customer is None else customer.owner_id)
+    raw_owner = data.get("owner_id")
+    if raw_owner in (None, ""):
+        owner_id = user.id if customer is None else customer.owner_id
+    else:
+        owner_id = as_id(raw_owner)
     owners = {s.id: s for s in access.assignable_owners(user)}
     if customer is not None and customer.owner_id == owner_id:
         owners.setdefault(customer.owner_id, customer.owner)  # keeping the owner is always fine
@@ -194,7 +206,10 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
         errors["owner_id"] = _l("Unknown owner, or not one you may assign.")
     out["owner_id"] = owner_id
 
-    branch_id = data.get("branch_id") or (owner.branch_id if owner else None)
+    raw_branch = data.get("branch_id")
+    branch_id = (
+        (owner.branch_id if owner else None) if raw_branch in (None, "") else as_id(raw_branch)
+    )
     branches = {b.id for b in access.visible_branches(user)}
     if customer is not None:
         branches.add(customer.branch_id)
@@ -206,6 +221,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
 
     out["sms_consent"] = bool(data.get("sms_consent"))
 
+    refuse_control_characters(out, errors)
     if errors:
         raise InvalidInput(errors)
     return out
@@ -259,8 +275,13 @@ def create_customer(user: Staff, data: Mapping[str, Any]) -> Customer:
     db.session.flush()
     changes = {k: (None, v) for k, v in _snapshot(customer).items() if v not in (None, [], "")}
     audit.record(
-        user, "customer", customer.id, "create", changes,
-        customer_id=customer.id, version=customer.version,
+        user,
+        "customer",
+        customer.id,
+        "create",
+        changes,
+        customer_id=customer.id,
+        version=customer.version,
     )
     return customer
 
@@ -289,10 +310,17 @@ def update_customer(
         # Another writer committed between our read and this UPDATE.
         db.session.rollback()
         fresh = db.session.get(Customer, customer.id)
-        raise StaleDossier(fresh, audit.changes_since("customer", fresh.id, expected_version)) from None
+        raise StaleDossier(
+            fresh, audit.changes_since("customer", fresh.id, expected_version)
+        ) from None
     audit.record(
-        user, "customer", customer.id, "update", changes,
-        customer_id=customer.id, version=customer.version,
+        user,
+        "customer",
+        customer.id,
+        "update",
+        changes,
+        customer_id=customer.id,
+        version=customer.version,
     )
     return changes
 
@@ -311,5 +339,6 @@ def form_values(customer: Customer) -> dict[str, Any]:
 
 def record_phone_reveal(user: Staff, customer: Customer) -> None:
     """Note that ``user`` saw the full number: phones are personal data."""
-    audit.record(user, "customer", customer.id, "reveal", {"phone": (None, None)},
-                 customer_id=customer.id)
+    audit.record(
+        user, "customer", customer.id, "reveal", {"phone": (None, None)}, customer_id=customer.id
+    )

@@ -17,7 +17,7 @@ from crm.models.base import utcnow
 from crm.models.enums import PaymentMode, PolicyStatus, ProductType
 from crm.services import audit
 from crm.services.dossier import StaleDossier
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput, refuse_control_characters
 
 POLICY_FIELDS = (
     "policy_number",
@@ -63,7 +63,9 @@ def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[
         ("status", PolicyStatus),
     ):
         try:
-            out[field] = enum(data.get(field) or (PolicyStatus.IN_FORCE if field == "status" else ""))
+            out[field] = enum(
+                data.get(field) or (PolicyStatus.IN_FORCE if field == "status" else "")
+            )
         except ValueError:
             errors[field] = _l("Choose one of the listed values.")
 
@@ -91,6 +93,7 @@ def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[
         errors["maturity_date"] = _l("The maturity date must come after the start date.")
     out["start_date"], out["maturity_date"] = start, maturity
 
+    refuse_control_characters(out, errors)
     if errors:
         raise InvalidInput(errors)
     return out
@@ -103,9 +106,13 @@ def add_policy(user: Staff, customer: Customer, data: Mapping[str, Any]) -> Poli
     db.session.add(policy)
     db.session.flush()
     audit.record(
-        user, "policy", policy.id, "create",
+        user,
+        "policy",
+        policy.id,
+        "create",
         {k: (None, v) for k, v in values.items() if v is not None},
-        customer_id=customer.id, version=policy.version,
+        customer_id=customer.id,
+        version=policy.version,
     )
     return policy
 
@@ -133,7 +140,12 @@ def update_policy(
             fresh.customer, audit.changes_since("policy", fresh.id, expected_version)
         ) from None
     audit.record(
-        user, "policy", policy.id, "update", changes,
-        customer_id=customer.id, version=policy.version,
+        user,
+        "policy",
+        policy.id,
+        "update",
+        changes,
+        customer_id=customer.id,
+        version=policy.version,
     )
     return changes

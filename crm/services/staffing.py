@@ -12,7 +12,7 @@ from crm.extensions import db
 from crm.models import Branch, Staff
 from crm.models.enums import BranchStage, Role
 from crm.services import audit
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput, as_id, refuse_control_characters
 
 MIN_PASSWORD = 8
 LANGUAGES = ("zh_CN", "en")
@@ -49,7 +49,7 @@ def clean_staff(data: Mapping[str, Any], staff: Staff | None = None) -> dict[str
         errors["role"] = _l("Choose one of the listed values.")
 
     branch_id = data.get("branch_id") or None
-    if branch_id is not None and db.session.get(Branch, branch_id) is None:
+    if branch_id is not None and db.session.get(Branch, as_id(branch_id) or 0) is None:
         errors["branch_id"] = _l("Unknown branch.")
     elif branch_id is None and out.get("role") in (Role.STAFF, Role.MANAGER):
         errors["branch_id"] = _l("Staff and managers belong to a branch.")
@@ -61,12 +61,12 @@ def clean_staff(data: Mapping[str, Any], staff: Staff | None = None) -> dict[str
     out["language"] = language
 
     password = data.get("password") or ""
-    if staff is None or password:
-        if len(password) < MIN_PASSWORD:
-            errors["password"] = _l("Passwords have at least %(n)d characters.", n=MIN_PASSWORD)
+    if (staff is None or password) and len(password) < MIN_PASSWORD:
+        errors["password"] = _l("Passwords have at least %(n)d characters.", n=MIN_PASSWORD)
     out["password"] = password
 
     out["is_active_account"] = bool(data.get("is_active_account", True))
+    refuse_control_characters(out, errors)
     if errors:
         raise InvalidInput(errors)
     return out
@@ -108,8 +108,12 @@ def create_staff_by_names(
         raise InvalidInput({"branch_id": _l("Unknown branch.")})
     return create_staff(
         actor,
-        {"username": username, "role": role, "password": password,
-         "branch_id": branch.id if branch else None},
+        {
+            "username": username,
+            "role": role,
+            "password": password,
+            "branch_id": branch.id if branch else None,
+        },
     )
 
 
@@ -129,18 +133,23 @@ def clean_branch(data: Mapping[str, Any], branch: Branch | None = None) -> dict[
     except ValueError:
         errors["stage"] = _l("Choose one of the listed values.")
         stage = None
+    refuse_control_characters({"name": name}, errors)
     if errors:
         raise InvalidInput(errors)
     return {"name": name, "stage": stage}
 
 
-def save_branch(actor: Staff | None, data: Mapping[str, Any], branch: Branch | None = None) -> Branch:
+def save_branch(
+    actor: Staff | None, data: Mapping[str, Any], branch: Branch | None = None
+) -> Branch:
     values = clean_branch(data, branch)
     if branch is None:
         branch = Branch(**values)
         db.session.add(branch)
         db.session.flush()
-        audit.record(actor, "branch", branch.id, "create", {k: (None, v) for k, v in values.items()})
+        audit.record(
+            actor, "branch", branch.id, "create", {k: (None, v) for k, v in values.items()}
+        )
         return branch
     changes = audit.diff({k: getattr(branch, k) for k in values}, values)
     for field, (_, new) in changes.items():

@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from crm.extensions import db
 from crm.forms import BranchForm, StaffForm
 from crm.models import Branch, Staff
 from crm.services import staffing
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,7 +39,7 @@ def _get_or_404(model, ident: int):
 
 def _branch_choices():
     branches = db.session.scalars(sa.select(Branch).order_by(Branch.name))
-    return [(None, "—"), *((b.id, b.name) for b in branches)]
+    return [SelectChoice("", "—"), *(SelectChoice(b.id, b.name) for b in branches)]
 
 
 @bp.route("/staff")
@@ -80,7 +81,9 @@ def staff_form(staff_id: int | None):
 @admin_required
 def branch_index():
     counts = dict(
-        db.session.execute(sa.select(Staff.branch_id, sa.func.count()).group_by(Staff.branch_id)).all()
+        db.session.execute(
+            sa.select(Staff.branch_id, sa.func.count()).group_by(Staff.branch_id)
+        ).all()
     )
     branches = db.session.scalars(sa.select(Branch).order_by(Branch.name)).all()
     return render_template("admin/branch_index.html", branches=branches, staff_counts=counts)

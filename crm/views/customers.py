@@ -5,22 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from crm.extensions import db
 from crm.forms import CustomerForm, PolicyForm
 from crm.models import Policy
 from crm.services import access, audit, dossier, policies
 from crm.services.customer_list import CustomerFilters, list_customers
-from crm.services.errors import InvalidInput
+from crm.services.inputs import InvalidInput, as_id
 
 bp = Blueprint("customers", __name__)
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return as_id(request.args.get(name))
 
 
 def _version(form) -> int:
@@ -64,8 +62,9 @@ def _dossier_form(customer=None) -> CustomerForm:
     else:
         form = CustomerForm(data=dossier.form_values(customer))
     form.fill_choices(access.assignable_owners(current_user), access.visible_branches(current_user))
-    if customer is not None and customer.owner_id not in dict(form.owner_id.choices):
-        form.owner_id.choices.append((customer.owner_id, customer.owner.display_name))
+    if customer is not None and customer.owner_id not in {c.value for c in form.owner_id.choices}:
+        # A manager editing a dossier whose owner left the branch still sees who holds it.
+        form.owner_id.choices.append(SelectChoice(customer.owner_id, customer.owner.display_name))
     return form
 
 
@@ -170,7 +169,9 @@ def edit_policy(customer_id: int, policy_id: int):
     missed = None
     if form.validate_on_submit():
         try:
-            changes = policies.update_policy(current_user, policy, form.domain_data(), _version(form))
+            changes = policies.update_policy(
+                current_user, policy, form.domain_data(), _version(form)
+            )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)

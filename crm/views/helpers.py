@@ -28,6 +28,12 @@ def label(kind: str, value) -> str:
     return str(value)
 
 
+def current_locale() -> str:
+    """The interface language as the app names it (Babel spells Chinese zh_Hans_CN)."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         mask_phone=mask_phone,
@@ -35,6 +41,4 @@ def register(app: Flask) -> None:
         date=lambda d: format_date(d, "medium") if d else "—",
         datetime=lambda d: format_datetime(d, "medium") if d else "—",
     )
-    app.jinja_env.globals.update(
-        label=label, labels=labels, current_locale=lambda: str(get_locale())
-    )
+    app.jinja_env.globals.update(label=label, labels=labels, current_locale=current_locale)

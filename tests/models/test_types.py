@@ -28,9 +28,12 @@ def test_money_sums_exactly_in_sql(world):
     db.session.commit()
     total = db.session.scalar(sa.select(sa.func.sum(Customer.liquid_assets)))
     assert Decimal(str(total)) in (Decimal("1000000.30"), Decimal("100000030"))
-    assert db.session.scalar(
-        sa.select(sa.func.count()).where(Customer.liquid_assets >= Decimal("1000000"))
-    ) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(Customer.liquid_assets >= Decimal("1000000"))
+        )
+        == 1
+    )
 
 
 def test_times_come_back_aware_utc(world):

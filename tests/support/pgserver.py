@@ -6,6 +6,7 @@ system user (or ``nobody``) with a data folder it owns.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -62,18 +63,40 @@ class PostgresServer:
         return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=self.root, **kw)
 
     def start(self) -> PostgresServer:
-        self._run("initdb", "-D", str(self.data), "-U", "crm", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "crm",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),
-                  "-w", "-t", "60", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
-                self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "crm", "crm_test")
+                self._run(
+                    "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "crm", "crm_test"
+                )
                 break
             except subprocess.CalledProcessError:
                 if time.monotonic() > deadline:
@@ -86,8 +109,6 @@ class PostgresServer:
         return f"postgresql+psycopg://crm@127.0.0.1:{self.port}/crm_test"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,42 @@
+# The targets are what README.md tells a person to type.
+VENV    := .venv
+BIN     := $(VENV)/bin
+PYTHON  ?= python3
+PORT    ?= 5000
+export FLASK_APP := wsgi
+export PORT
+
+.PHONY: run test lint format setup translations system-deps clean
+
+run: setup ## set up, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)
+	bash scripts/run.sh
+
+test: setup system-deps ## lint and run the whole suite (SQLite, PostgreSQL, Chromium)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+setup: $(VENV)/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d crm/translations >/dev/null
+
+system-deps: ## PostgreSQL and Chromium for the suite, installed where missing
+	bash scripts/system-deps.sh
+
+clean:
+	rm -rf $(VENV) instance *.egg-info .pytest_cache .ruff_cache

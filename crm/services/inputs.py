@@ -1,0 +1,47 @@
+"""Input hygiene shared by every entry point: the error type, and checks of raw values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class InvalidInput(ValueError):
+    """Input that breaks a rule; ``errors`` maps each field to its message. Nothing was written."""
+
+    def __init__(self, errors: Mapping[str, Any]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+# C0 control characters other than tab, newline and carriage return: PostgreSQL cannot
+# store NUL, and none of them belongs in a name or a note.
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
+
+
+def refuse_control_characters(values: Mapping[str, Any], errors: dict[str, Any]) -> None:
+    """Add an error for every text value that holds control characters."""
+    from flask_babel import lazy_gettext as _l
+
+    for field, value in values.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and not _CONTROL.isdisjoint(t) for t in texts):
+            errors.setdefault(field, _l("This contains characters that cannot be stored."))
+
+
+def printable(text: str | None) -> str:
+    """``text`` without control characters: for search boxes and log-in names, which never
+    need them and must not reach the database with them."""
+    return "".join(c for c in (text or "") if c not in _CONTROL)
+
+
+MAX_ID = 2**63 - 1
+
+
+def as_id(value: Any) -> int | None:
+    """A database id from user input, or None if it cannot be one (never an overflow)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
