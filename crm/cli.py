@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from crm import labels
 from crm.extensions import db
 from crm.models.enums import BranchStage, Role
 from crm.services import demo, staffing
@@ -19,7 +20,7 @@ def crm_group():
 def _fail(error: InvalidInput) -> None:
     db.session.rollback()
     for field, message in error.errors.items():
-        click.echo(f"{field}: {message}", err=True)
+        click.echo(f"{labels.FIELD.get(field, field)}: {message}", err=True)
     raise SystemExit(2)
 
 

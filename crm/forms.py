@@ -119,6 +119,7 @@ class StaffForm(DomainForm):
     language = SelectField(
         _l("Language"),
         choices=[SelectChoice("", _l("Browser's language")), *labels.choices(labels.LANGUAGE)],
+        validate_choice=False,  # the domain checks it, and an absent value means "browser's"
     )
     password = PasswordField(
         _l("Password"), description=_l("Leave empty to keep the current password.")

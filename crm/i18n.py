@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+import os
+
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 LOGIN_REQUIRED = _l("Please log in to continue.")
 
 
+def _language_of(tag: str) -> str | None:
+    tag = tag.replace("_", "-").lower()
+    if tag.startswith("zh"):  # zh-CN, zh, zh-Hans: the catalogue is zh_CN
+        return "zh_CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
 def select_locale() -> str:
-    languages = current_app.config["CRM_LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
-    best = request.accept_languages.best_match(languages) if request else None
-    if (
-        best is None
-        and request
-        and any(lang.lower().startswith("zh") for lang in request.accept_languages.values())
-    ):
-        best = "zh_CN"
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if has_request_context():
+        if current_user.is_authenticated and current_user.language:
+            return current_user.language
+        wanted = list(request.accept_languages.values())
+    else:
+        # The CLI speaks the operator's shell language.
+        wanted = [os.environ.get(name, "") for name in ("LC_ALL", "LC_MESSAGES", "LANG")]
+    for tag in wanted:
+        language = _language_of(tag)
+        if language:
+            return language
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
-    if current_user and current_user.is_authenticated and current_user.timezone:
+    if has_request_context() and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]

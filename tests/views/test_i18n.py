@@ -1,0 +1,48 @@
+"""The interface speaks Chinese and English: the staff member's choice, else the browser's."""
+
+
+def test_browser_language_picks_the_interface(client, world):
+    zh = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    en = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "登录" in zh and 'lang="zh-CN"' in zh
+    assert "Log in" in en and 'lang="en"' in en
+
+
+def test_without_a_preference_the_default_is_chinese(client, world):
+    assert "登录" in client.get("/login").get_data(as_text=True)
+
+
+def test_switching_language_is_remembered_for_the_user(auth, world, app):
+    auth.login("alice")
+    auth.client.post("/language", data={"language": "en", "next": "/customers"})
+    page = auth.client.get("/customers", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    assert "Customers" in page and "New dossier" in page
+    auth.client.post("/language", data={"language": "zh_CN"})
+    page = auth.client.get("/customers", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "新建档案" in page
+
+
+def test_dossier_uses_the_trade_terms_in_chinese(auth, world):
+    auth.login("alice")
+    page = auth.client.get(
+        f"/customers/{world.alice_customer.id}", headers={"Accept-Language": "zh-CN"}
+    ).get_data(as_text=True)
+    for term in ("流动资产", "意愿", "风险等级", "保单", "获客渠道"):
+        assert term in page, term
+
+
+def test_error_pages_are_friendly_and_translated(auth, world):
+    auth.login("alice")
+    response = auth.client.get("/customers/424242", headers={"Accept-Language": "zh-CN"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Traceback" not in page and "返回" in page
+
+
+def test_browser_asking_for_plain_zh_gets_chinese(client, world):
+    page = client.get("/login", headers={"Accept-Language": "zh;q=0.9, en;q=0.5"})
+    assert "登录" in page.get_data(as_text=True)
+    page = client.get("/login", headers={"Accept-Language": "fr-FR, en;q=0.5"})
+    assert "Log in" in page.get_data(as_text=True)
