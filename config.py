@@ -33,6 +33,8 @@ def _base(environ: Mapping[str, str]) -> dict:
         # within the window lock further attempts until the window has passed.
         "CRM_LOGIN_MAX_FAILURES": 5,
         "CRM_LOGIN_WINDOW_MINUTES": 15,
+        # Behind a reverse proxy, how many hops of X-Forwarded-For to trust (0: none).
+        "CRM_PROXY_HOPS": int(environ.get("CRM_PROXY_HOPS", "0") or 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -11,23 +11,46 @@ from flask import Flask
 
 def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app. Migrations and demo data are CLI steps, never done here."""
-    from config import load_config
+    from config import DEV_SECRET, load_config
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(config_name))
     if overrides:
         app.config.update(overrides)
+    if app.config["SECRET_KEY"] == DEV_SECRET and not app.testing:
+        app.config["SECRET_KEY"] = _instance_secret(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         path = os.path.join(app.instance_path, "crm.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
 
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random session key kept in the instance folder, so that no deployment signs
+    sessions with a key published in the source."""
+    import secrets
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    path = os.path.join(app.instance_path, "secret_key")
+    try:
+        with open(path) as f:
+            key = f.read().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < 32:
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+    return key
 
 
 def register_extensions(app: Flask) -> None:
@@ -61,8 +84,20 @@ def register_extensions(app: Flask) -> None:
         return db.session.get(Staff, int(staff_id))
 
 
+def register_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* from this many proxies (0: none), so client addresses are real."""
+    hops = int(app.config.get("CRM_PROXY_HOPS", 0))
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def register_blueprints(app: Flask) -> None:
     from crm.views import admin, auth, customers, health
+    from crm.views.helpers import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
     for module in (auth, customers, admin, health):
         app.register_blueprint(module.bp)

@@ -54,7 +54,8 @@ class CustomerForm(DomainForm):
     name = StringField(_l("Name"), validators=[InputRequired()])
     gender = SelectField(_l("Gender"), choices=labels.choices(labels.GENDER), default="unspecified")
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    phone = StringField(_l("Mobile phone"), validators=[InputRequired()])
+    # Optional here: a new dossier needs one (the domain says so), an edit may leave it empty.
+    phone = StringField(_l("Mobile phone"), validators=[Optional()])
     email = StringField(_l("E-mail"), validators=[Optional()])
     occupation = StringField(_l("Occupation"), validators=[Optional()])
     family_notes = TextAreaField(_l("Family"), validators=[Optional()])

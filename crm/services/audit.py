@@ -85,3 +85,34 @@ def changes_since(entity: str, entity_id: int, version: int) -> list[AuditLog]:
         AuditLog.entity == entity, AuditLog.entity_id == entity_id, AuditLog.version > version
     )
     return list(db.session.scalars(query.order_by(AuditLog.id)))
+
+
+def referenced_names(rows: list[AuditLog], can_see=None) -> dict[tuple[str, str], str]:
+    """Names for the ids in history rows (owner, branch, referrer), so people read names.
+
+    ``can_see(customer)`` decides whether a referrer's name may be shown; otherwise "#id".
+    """
+    from crm.models import Branch, Customer
+
+    wanted: dict[str, set[int]] = {"owner_id": set(), "branch_id": set(), "referred_by_id": set()}
+    for row in rows:
+        if row.field in wanted:
+            for value in (row.old_value, row.new_value):
+                if value and value.isdigit():
+                    wanted[row.field].add(int(value))
+    names: dict[tuple[str, str], str] = {}
+    for model, field, label in (
+        (Staff, "owner_id", lambda s: s.display_name),
+        (Branch, "branch_id", lambda b: b.name),
+        (Customer, "referred_by_id", None),
+    ):
+        if not wanted[field]:
+            continue
+        for obj in db.session.scalars(sa.select(model).where(model.id.in_(wanted[field]))):
+            if label is not None:
+                names[(field, str(obj.id))] = label(obj)
+            elif can_see is not None and can_see(obj):
+                names[(field, str(obj.id))] = f"{obj.name} (#{obj.id})"
+            else:
+                names[(field, str(obj.id))] = f"#{obj.id}"
+    return names

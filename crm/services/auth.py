@@ -7,16 +7,19 @@ lock further attempts until the oldest of them leaves the window.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
 from crm.models import LoginAttempt, Staff
 from crm.models.base import utcnow
+from crm.models.staff import password_method
 from crm.services.inputs import printable
 
 
@@ -68,6 +71,15 @@ def _locked_until(column, value: str, throttle: Throttle, now: datetime) -> date
     return failures[-1] + throttle.window
 
 
+@functools.cache
+def _dummy_hash_for(method: str) -> str:
+    return generate_password_hash("not a password", method)
+
+
+def _dummy_hash() -> str:
+    return _dummy_hash_for(password_method())
+
+
 def authenticate(
     username: str, password: str, address: str, now: datetime | None = None
 ) -> Staff | None:
@@ -85,6 +97,9 @@ def authenticate(
             raise LoginThrottled(max(1, math.ceil((until - now).total_seconds() / 60)))
 
     staff = db.session.scalar(sa.select(Staff).where(Staff.username == username))
+    if staff is None:
+        # Spend the same time as a real check, so timing does not tell which usernames exist.
+        check_password_hash(_dummy_hash(), password or "")
     ok = staff is not None and staff.is_active_account and staff.check_password(password or "")
     db.session.add(LoginAttempt(username=username, address=address, succeeded=ok, at=now))
     db.session.commit()

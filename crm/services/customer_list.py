@@ -6,6 +6,7 @@ instead of OFFSET, so page 2,000 costs what page 1 costs.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -35,7 +36,8 @@ class CustomerFilters:
         except ValueError:
             risk = None
         return cls(
-            q=printable(args.get("q")).strip()[:60],
+            # NFKC: full-width digits from a Chinese input method search like ASCII ones.
+            q=unicodedata.normalize("NFKC", printable(args.get("q"))).strip()[:60],
             branch=as_id(args.get("branch")),
             owner=as_id(args.get("owner")),
             tag=printable(args.get("tag")).strip()[:40],

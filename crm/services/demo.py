@@ -8,7 +8,7 @@ policies matures within the coming year so call-back lists have work in them.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -170,9 +170,14 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
     db.session.flush()
     owners = [s for s in staff if s.role == Role.STAFF]
 
+    # The database is empty, so the demo numbers its customers itself: bulk inserts need
+    # no RETURNING (which SQLAlchemy makes quadratic over many batches on SQLite).
+    first_id = (db.session.scalar(sa.select(sa.func.max(Customer.id))) or 0) + 1
     phones: set[str] = set()
-    rows = []
-    for _ in range(customers):
+    batch = _Batch()
+    policies = 0
+    for index in range(customers):
+        customer_id = first_id + index
         owner = rng.choice(owners)
         while True:
             phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
@@ -181,102 +186,108 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
                 break
         birth = _birth_date(rng, today)
         age = (today - birth).days // 365
-        assets = Decimal(int(rng.lognormvariate(12.9, 1.1)) // 100 * 100)
         consent = rng.random() < 0.7
-        rows.append(
+        referred = index and rng.random() < 0.1
+        batch.customers.append(
             {
+                "id": customer_id,
                 "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))),
                 "gender": rng.choice((Gender.FEMALE, Gender.MALE)),
                 "birth_date": birth,
                 "phone": "+86" + phone,
                 "phone_last4": phone[-4:],
                 "occupation": "退休" if age > 60 else rng.choice(OCCUPATIONS),
-                "liquid_assets": assets,
+                "liquid_assets": Decimal(int(rng.lognormvariate(12.9, 1.1)) // 100 * 100),
                 "assets_as_of": today - timedelta(days=rng.randint(0, 180)),
                 "willingness": max(0, min(100, int(rng.triangular(0, 100, 45)))),
                 "risk_level": _risk_for_age(rng, age),
                 "channel": _pick_weighted(rng, CHANNEL_WEIGHTS),
+                "referred_by_id": first_id + rng.randrange(index) if referred else None,
                 "owner_id": owner.id,
                 "branch_id": owner.branch_id,
                 "sms_consent": consent,
                 "sms_consent_at": now if consent else None,
+                "sms_opt_out_at": None,
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
             }
         )
-    ids: list[int] = []
-    if rows:
-        ids = list(
-            db.session.scalars(
-                sa.insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
-            )
-        )
-
-    tag_rows, referrals, policies = [], [], []
-    number = 0
-    for index, customer_id in enumerate(ids):
         for tag in rng.sample(tags, k=rng.choice((0, 1, 1, 2, 3))):
-            tag_rows.append({"customer_id": customer_id, "tag_id": tag.id})
-        if index and rng.random() < 0.1:
-            referrals.append({"cid": customer_id, "rid": ids[rng.randrange(index)]})
+            batch.tags.append({"customer_id": customer_id, "tag_id": tag.id})
         for _ in range(rng.choice((1, 1, 2, 2, 3))):
-            name, kind, payment, term = rng.choice(PRODUCTS)
-            number += 1
-            if term is None:
-                start, maturity = today - timedelta(days=rng.randint(30, 3650)), None
-            else:
-                # Four in ten policies with a term mature within the coming year.
-                ahead = rng.randint(1, 365) if rng.random() < 0.4 else rng.randint(366, 3650)
-                maturity = today + timedelta(days=ahead)
-                start = maturity - timedelta(days=term * 365)
-            premium = Decimal(rng.choice((5, 10, 20, 30, 50, 100, 200)) * 1000)
-            policies.append(
-                {
-                    "customer_id": customer_id,
-                    "policy_number": f"P{seed % 10000:04d}{number:08d}",
-                    "product_name": name,
-                    "product_type": kind,
-                    "premium": premium,
-                    "payment_mode": payment,
-                    "start_date": start,
-                    "maturity_date": maturity,
-                    "status": PolicyStatus.IN_FORCE,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-    if tag_rows:
-        db.session.execute(sa.insert(customer_tag), tag_rows)
-    if referrals:
-        table = Customer.__table__
-        db.session.execute(
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("cid"))
-            .values(referred_by_id=sa.bindparam("rid")),
-            referrals,
+            policies += 1
+            batch.policies.append(_policy(rng, customer_id, seed, policies, today, now))
+        # Demo dossiers are attributed to the system, like any import.
+        batch.audit.append(
+            {
+                "at": now,
+                "actor_id": None,
+                "entity": "customer",
+                "entity_id": customer_id,
+                "customer_id": customer_id,
+                "action": "create",
+                "version": 1,
+            }
         )
-    if policies:
-        db.session.execute(sa.insert(Policy), policies)
-    # Demo dossiers are attributed to the system, like any import.
-    if ids:
+        if len(batch.customers) >= BATCH_SIZE:
+            batch.write()
+    batch.write()
+    if customers and db.engine.dialect.name == "postgresql":
         db.session.execute(
-            sa.insert(AuditLog),
-            [
-                {
-                    "at": now,
-                    "actor_id": None,
-                    "entity": "customer",
-                    "entity_id": cid,
-                    "customer_id": cid,
-                    "action": "create",
-                    "version": 1,
-                }
-                for cid in ids
-            ],
+            sa.text("SELECT setval(pg_get_serial_sequence('customer', 'id'), :last)"),
+            {"last": first_id + customers - 1},
         )
-    return DemoSummary(len(branches), len(staff), len(ids), len(policies))
+    return DemoSummary(len(branches), len(staff), customers, policies)
+
+
+BATCH_SIZE = 5000
+
+
+@dataclass
+class _Batch:
+    """Rows waiting for one bulk insert per table."""
+
+    customers: list[dict] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+    policies: list[dict] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)
+
+    def write(self) -> None:
+        for table, rows in (
+            (Customer.__table__, self.customers),
+            (customer_tag, self.tags),
+            (Policy.__table__, self.policies),
+            (AuditLog.__table__, self.audit),
+        ):
+            if rows:
+                db.session.execute(sa.insert(table), rows)
+                rows.clear()
+
+
+def _policy(rng: random.Random, customer_id: int, seed: int, number: int, today, now) -> dict:
+    name, kind, payment, term = rng.choice(PRODUCTS)
+    if term is None:
+        start, maturity = today - timedelta(days=rng.randint(30, 3650)), None
+    else:
+        # Four in ten policies with a term mature within the coming year.
+        ahead = rng.randint(1, 365) if rng.random() < 0.4 else rng.randint(366, 3650)
+        maturity = today + timedelta(days=ahead)
+        start = maturity - timedelta(days=term * 365)
+    return {
+        "customer_id": customer_id,
+        "policy_number": f"P{seed % 10000:04d}{number:08d}",
+        "product_name": name,
+        "product_type": kind,
+        "premium": Decimal(rng.choice((5, 10, 20, 30, 50, 100, 200)) * 1000),
+        "payment_mode": payment,
+        "start_date": start,
+        "maturity_date": maturity,
+        "status": PolicyStatus.IN_FORCE,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -7,7 +7,6 @@ apply the same checks, write the same audit rows and detect the same conflicts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,7 +21,13 @@ from crm.models import AuditLog, Branch, Customer, Staff, Tag
 from crm.models.base import utcnow
 from crm.models.enums import Channel, Gender, RiskLevel
 from crm.services import access, audit
-from crm.services.inputs import InvalidInput, as_id, refuse_control_characters
+from crm.services.clock import local_today
+from crm.services.inputs import (
+    InvalidInput,
+    as_id,
+    flush_or_explain,
+    refuse_control_characters,
+)
 from crm.services.phones import InvalidPhone, national_digits, normalize_phone
 
 MAX_ASSETS = Decimal("1000000000000.00")  # ¥1 trillion: beyond this it is a typing error
@@ -55,6 +60,13 @@ DOSSIER_FIELDS = (
 )
 
 
+PHONE_CLASH = (
+    ("customer.phone", "uq_customer_phone"),
+    "phone",
+    _l("Another dossier already has this phone number."),
+)
+
+
 class StaleDossier(Exception):
     """Someone else saved the dossier since this edit began; ``missed`` is what they changed."""
 
@@ -77,10 +89,6 @@ def parse_tags(text: str | list[str] | None) -> list[str]:
     return seen
 
 
-def _today() -> date:
-    return utcnow().date()
-
-
 def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None) -> dict:
     """Check ``data`` against the dossier rules; return it normalised or raise ``InvalidInput``."""
     errors: dict[str, Any] = {}
@@ -93,10 +101,13 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
         errors["name"] = _l("At most %(n)d characters.", n=TEXT_LIMITS["name"])
     out["name"] = name
 
+    raw_phone = (data.get("phone") or "").strip()
     try:
-        out["phone"] = normalize_phone(
-            data.get("phone") or "", current_app.config["CRM_PHONE_REGION"]
-        )
+        if customer is not None and not raw_phone:
+            # The edit form shows the number masked; left empty, it stays as it is.
+            out["phone"] = customer.phone
+        else:
+            out["phone"] = normalize_phone(raw_phone, current_app.config["CRM_PHONE_REGION"])
     except InvalidPhone as exc:
         errors["phone"] = exc.args[0]
     else:
@@ -135,7 +146,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     out["tags"] = tags
 
     birth_date = data.get("birth_date")
-    if birth_date is not None and (birth_date > _today() or birth_date.year < 1900):
+    if birth_date is not None and (birth_date > local_today() or birth_date.year < 1900):
         errors["birth_date"] = _l("The birth date cannot be in the future or before 1900.")
     out["birth_date"] = birth_date
 
@@ -157,7 +168,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     )
 
     as_of = data.get("assets_as_of")
-    if as_of is not None and as_of > _today():
+    if as_of is not None and as_of > local_today():
         errors["assets_as_of"] = _l("The as-of date cannot be in the future.")
     out["assets_as_of"] = as_of
 
@@ -185,7 +196,9 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
             errors[field] = _l("Choose one of the listed values.")
 
     referred_by_id = data.get("referred_by_id") or None
-    if referred_by_id is not None:
+    unchanged = customer is not None and as_id(referred_by_id) == customer.referred_by_id
+    # Referral chains cross owners; only a newly named referrer must be one the user can see.
+    if referred_by_id is not None and not unchanged:
         referrer = db.session.get(Customer, as_id(referred_by_id) or 0)
         if referrer is None or not access.can_see_customer(user, referrer):
             errors["referred_by_id"] = _l("No such customer among yours.")
@@ -270,9 +283,10 @@ def create_customer(user: Staff, data: Mapping[str, Any]) -> Customer:
     """Open a dossier (建档) for ``user``'s scope; the caller commits."""
     values = clean(user, data)
     customer = Customer(version=1, sms_consent=False)
-    _apply(customer, values)
+    with db.session.no_autoflush:
+        _apply(customer, values)
     db.session.add(customer)
-    db.session.flush()
+    flush_or_explain(PHONE_CLASH)
     changes = {k: (None, v) for k, v in _snapshot(customer).items() if v not in (None, [], "")}
     audit.record(
         user,
@@ -298,14 +312,17 @@ def update_customer(
         raise StaleDossier(customer, audit.changes_since("customer", customer.id, expected_version))
     values = clean(user, data, customer)
     before = _snapshot(customer)
-    _apply(customer, values)
-    changes = audit.diff(before, _snapshot(customer))
+    # One flush, at the end: a query's autoflush half-way would bump the version twice
+    # and escape the conflict handling below.
+    with db.session.no_autoflush:
+        _apply(customer, values)
+        changes = audit.diff(before, _snapshot(customer))
     if not changes:
         return {}
     # Touch the row even when only tags changed, so the version moves with every revision.
     customer.updated_at = utcnow()
     try:
-        db.session.flush()
+        flush_or_explain(PHONE_CLASH)
     except StaleDataError:
         # Another writer committed between our read and this UPDATE.
         db.session.rollback()
@@ -331,9 +348,8 @@ def form_values(customer: Customer) -> dict[str, Any]:
     values["tags"] = ", ".join(customer.tag_names)
     for field in ("gender", "risk_level", "channel"):
         values[field] = values[field].value if values[field] else ""
-    # Mainland numbers are edited as dialled at home; others keep their country code.
-    phone = customer.phone
-    values["phone"] = national_digits(phone) if phone.startswith("+86") else phone
+    # The full number is not shown for editing (it is personal data); empty keeps it.
+    values["phone"] = ""
     return values
 
 

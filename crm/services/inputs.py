@@ -35,7 +35,8 @@ def printable(text: str | None) -> str:
     return "".join(c for c in (text or "") if c not in _CONTROL)
 
 
-MAX_ID = 2**63 - 1
+# Primary keys are 32-bit integers on PostgreSQL; anything larger cannot be an id.
+MAX_ID = 2**31 - 1
 
 
 def as_id(value: Any) -> int | None:
@@ -45,3 +46,28 @@ def as_id(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 0 < number <= MAX_ID else None
+
+
+# (texts that name the constraint in SQLite's or PostgreSQL's message, field, message)
+Clash = tuple[tuple[str, ...], str, Any]
+
+
+def flush_or_explain(*clashes: Clash) -> None:
+    """Flush the session; a unique constraint broken by a simultaneous save becomes
+    ``InvalidInput`` for its field (the checks before cannot see an uncommitted twin)."""
+    from flask_babel import lazy_gettext as _l
+    from sqlalchemy.exc import IntegrityError
+
+    from crm.extensions import db
+
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        text = str(exc.orig)
+        for markers, field, message in clashes:
+            if any(marker in text for marker in markers):
+                raise InvalidInput({field: message}) from None
+        raise InvalidInput(
+            {"": _l("Someone saved a conflicting change at the same moment; please try again.")}
+        ) from None

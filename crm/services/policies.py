@@ -13,11 +13,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.models import Customer, Policy, Staff
-from crm.models.base import utcnow
 from crm.models.enums import PaymentMode, PolicyStatus, ProductType
 from crm.services import audit
+from crm.services.clock import local_today
 from crm.services.dossier import StaleDossier
-from crm.services.inputs import InvalidInput, refuse_control_characters
+from crm.services.inputs import InvalidInput, flush_or_explain, refuse_control_characters
 
 POLICY_FIELDS = (
     "policy_number",
@@ -30,6 +30,11 @@ POLICY_FIELDS = (
     "status",
 )
 MAX_PREMIUM = Decimal("10000000000.00")
+NUMBER_CLASH = (
+    ("policy.policy_number", "uq_policy_policy_number"),
+    "policy_number",
+    _l("This policy number is already recorded."),
+)
 
 
 def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[str, Any]:
@@ -87,8 +92,10 @@ def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[
     start, maturity = data.get("start_date"), data.get("maturity_date")
     if start is None:
         errors["start_date"] = _l("Enter the start date.")
-    elif start > utcnow().date() + timedelta(days=366):
+    elif start > local_today() + timedelta(days=366):
         errors["start_date"] = _l("The start date is more than a year ahead.")
+    elif start.year < 1950:
+        errors["start_date"] = _l("The start date is implausibly early; check the year.")
     if start is not None and maturity is not None and maturity <= start:
         errors["maturity_date"] = _l("The maturity date must come after the start date.")
     out["start_date"], out["maturity_date"] = start, maturity
@@ -104,7 +111,7 @@ def add_policy(user: Staff, customer: Customer, data: Mapping[str, Any]) -> Poli
     values = clean_policy(data)
     policy = Policy(customer=customer, version=1, **values)
     db.session.add(policy)
-    db.session.flush()
+    flush_or_explain(NUMBER_CLASH)
     audit.record(
         user,
         "policy",
@@ -132,7 +139,7 @@ def update_policy(
     for field, (_, new) in changes.items():
         setattr(policy, field, new)
     try:
-        db.session.flush()
+        flush_or_explain(NUMBER_CLASH)
     except StaleDataError:
         db.session.rollback()
         fresh = db.session.get(Policy, policy.id)

@@ -50,7 +50,7 @@ def staff_index():
 
 
 @bp.route("/staff/new", methods=["GET", "POST"], defaults={"staff_id": None})
-@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@bp.route("/staff/<id:staff_id>/edit", methods=["GET", "POST"])
 @admin_required
 def staff_form(staff_id: int | None):
     member = _get_or_404(Staff, staff_id) if staff_id is not None else None
@@ -90,7 +90,7 @@ def branch_index():
 
 
 @bp.route("/branches/new", methods=["GET", "POST"], defaults={"branch_id": None})
-@bp.route("/branches/<int:branch_id>/edit", methods=["GET", "POST"])
+@bp.route("/branches/<id:branch_id>/edit", methods=["GET", "POST"])
 @admin_required
 def branch_form(branch_id: int | None):
     branch = _get_or_404(Branch, branch_id) if branch_id is not None else None

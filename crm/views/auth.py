@@ -51,7 +51,8 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+# POST only: a link or image on another site must not be able to log staff out.
+@bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
     flash(_("You are logged out."), "info")

@@ -13,6 +13,7 @@ from crm.models import Policy
 from crm.services import access, audit, dossier, policies
 from crm.services.customer_list import CustomerFilters, list_customers
 from crm.services.inputs import InvalidInput, as_id
+from crm.services.phones import mask_phone
 
 bp = Blueprint("customers", __name__)
 
@@ -62,6 +63,10 @@ def _dossier_form(customer=None) -> CustomerForm:
     else:
         form = CustomerForm(data=dossier.form_values(customer))
     form.fill_choices(access.assignable_owners(current_user), access.visible_branches(current_user))
+    if customer is not None:
+        form.phone.description = _(
+            "Leave empty to keep %(masked)s.", masked=mask_phone(customer.phone)
+        )
     if customer is not None and customer.owner_id not in {c.value for c in form.owner_id.choices}:
         # A manager editing a dossier whose owner left the branch still sees who holds it.
         form.owner_id.choices.append(SelectChoice(customer.owner_id, customer.owner.display_name))
@@ -85,34 +90,39 @@ def new():
     return render_template("customers/form.html", form=form, customer=None)
 
 
-@bp.route("/customers/<int:customer_id>")
+@bp.route("/customers/<id:customer_id>")
 @login_required
 def show(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
-    return render_template(
-        "customers/show.html",
-        customer=customer,
-        history=audit.dossier_history(customer.id),
-        full_phone=None,
-    )
+    return _dossier_page(customer, full_phone=None)
 
 
-@bp.route("/customers/<int:customer_id>/phone", methods=["POST"])
+@bp.route("/customers/<id:customer_id>/phone", methods=["POST"])
 @login_required
 def reveal_phone(customer_id: int):
     """Show the full number once, and note who looked (phones stay masked elsewhere)."""
     customer = access.get_customer_or_404(customer_id, current_user)
     dossier.record_phone_reveal(current_user, customer)
     db.session.commit()
+    return _dossier_page(customer, full_phone=customer.phone)
+
+
+def _history_names(rows):
+    return audit.referenced_names(rows, lambda c: access.can_see_customer(current_user, c))
+
+
+def _dossier_page(customer, full_phone: str | None):
+    history = audit.dossier_history(customer.id)
     return render_template(
         "customers/show.html",
         customer=customer,
-        history=audit.dossier_history(customer.id),
-        full_phone=customer.phone,
+        history=history,
+        names=_history_names(history),
+        full_phone=full_phone,
     )
 
 
-@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@bp.route("/customers/<id:customer_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
@@ -137,10 +147,16 @@ def edit(customer_id: int):
             return redirect(url_for("customers.show", customer_id=customer.id))
     elif request.method == "GET":
         form.version.data = customer.version
-    return render_template("customers/form.html", form=form, customer=customer, missed=missed)
+    return render_template(
+        "customers/form.html",
+        form=form,
+        customer=customer,
+        missed=missed,
+        names=_history_names(missed or []),
+    )
 
 
-@bp.route("/customers/<int:customer_id>/policies/new", methods=["GET", "POST"])
+@bp.route("/customers/<id:customer_id>/policies/new", methods=["GET", "POST"])
 @login_required
 def new_policy(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
@@ -158,7 +174,7 @@ def new_policy(customer_id: int):
     return render_template("customers/policy_form.html", form=form, customer=customer, policy=None)
 
 
-@bp.route("/customers/<int:customer_id>/policies/<int:policy_id>/edit", methods=["GET", "POST"])
+@bp.route("/customers/<id:customer_id>/policies/<id:policy_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_policy(customer_id: int, policy_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
@@ -187,5 +203,10 @@ def edit_policy(customer_id: int, policy_id: int):
     elif request.method == "GET":
         form.version.data = policy.version
     return render_template(
-        "customers/policy_form.html", form=form, customer=customer, policy=policy, missed=missed
+        "customers/policy_form.html",
+        form=form,
+        customer=customer,
+        policy=policy,
+        missed=missed,
+        names=_history_names(missed or []),
     )

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from crm import labels
+from crm.services.access import can_see_customer
 from crm.services.phones import mask_phone
+
+
+class IdConverter(IntegerConverter):
+    """``<id:customer_id>``: a positive id that fits the database (larger ones answer 404)."""
+
+    def __init__(self, url_map):
+        from crm.services.inputs import MAX_ID
+
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def money(amount: Decimal | None) -> str:
@@ -34,6 +47,36 @@ def current_locale() -> str:
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
+DATE_FIELDS = {"birth_date", "assets_as_of", "start_date", "maturity_date"}
+DATETIME_FIELDS = {"sms_consent_at", "sms_opt_out_at"}
+MONEY_FIELDS = {"liquid_assets", "premium"}
+YES_NO_FIELDS = {"sms_consent", "is_active_account"}
+
+
+def history_value(field: str | None, value: str | None, names: dict | None = None) -> str:
+    """An audit value as a person reads it: names not ids, local times, yuan, labels."""
+    if value is None or value == "":
+        return "—"
+    if names and (field, value) in names:
+        return names[(field, value)]
+    try:
+        if field in DATE_FIELDS:
+            return format_date(date.fromisoformat(value), "medium")
+        if field in DATETIME_FIELDS:
+            return format_datetime(datetime.fromisoformat(value), "medium")
+        if field in MONEY_FIELDS:
+            return money(Decimal(value))
+    except ValueError:
+        return value
+    if field == "phone":
+        return mask_phone(value)
+    if field in YES_NO_FIELDS:
+        return str(_("yes") if value == "true" else _("no"))
+    if field in labels.VALUES:
+        return label(field, value)
+    return value
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         mask_phone=mask_phone,
@@ -41,4 +84,10 @@ def register(app: Flask) -> None:
         date=lambda d: format_date(d, "medium") if d else "—",
         datetime=lambda d: format_datetime(d, "medium") if d else "—",
     )
-    app.jinja_env.globals.update(label=label, labels=labels, current_locale=current_locale)
+    app.jinja_env.globals.update(
+        label=label,
+        labels=labels,
+        current_locale=current_locale,
+        can_see_customer=can_see_customer,
+        history_value=history_value,
+    )

@@ -187,3 +187,42 @@ def test_policy_rules(world):
         with pytest.raises(InvalidInput):
             policies.add_policy(world.alice, world.alice_customer, good | bad)
         db.session.rollback()
+
+
+def test_simultaneous_save_of_the_same_phone_is_explained_not_crashed(world, monkeypatch):
+    """Two clerks open dossiers for one person at once: both pass the duplicate check,
+    the database's unique constraint catches the second."""
+    real_apply = dossier._apply
+
+    def someone_else_saves_first(customer, values):
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(Customer.__table__).values(
+                    name="别人",
+                    phone=values["phone"],
+                    phone_last4="5678",
+                    gender="male",
+                    liquid_assets=0,
+                    willingness=30,
+                    risk_level="R1",
+                    owner_id=world.bob.id,
+                    branch_id=world.east.id,
+                    sms_consent=False,
+                    version=1,
+                    created_at=world.alice.created_at,
+                    updated_at=world.alice.created_at,
+                )
+            )
+        real_apply(customer, values)
+
+    monkeypatch.setattr(dossier, "_apply", someone_else_saves_first)
+    with pytest.raises(InvalidInput) as error:
+        dossier.create_customer(world.alice, data())
+    assert "phone" in error.value.errors
+    db.session.rollback()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Customer).where(Customer.name == "赵磊")
+        )
+        == 0
+    )

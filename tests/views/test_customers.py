@@ -262,3 +262,75 @@ def test_huge_numbers_are_refused_not_crashed_on(world, auth):
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "No such customer" in page and "Unknown owner" in page
+
+
+def test_new_forms_show_no_conflict_box(world, auth):
+    auth.login("alice")
+    for url in ("/customers/new", f"/customers/{world.alice_customer.id}/policies/new"):
+        page = auth.client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "Someone else saved" not in page, url
+
+
+def test_edit_form_does_not_show_the_full_phone_and_empty_keeps_it(world, auth):
+    auth.login("alice")
+    cid = world.alice_customer.id
+    page = auth.client.get(f"/customers/{cid}/edit").get_data(as_text=True)
+    assert "13800001111" not in page and "138****1111" in page
+    data = FORM | {"name": "张伟", "phone": "", "willingness": "41", "version": "1"}
+    assert auth.client.post(f"/customers/{cid}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    customer = db.session.get(Customer, cid)
+    assert customer.phone == "+8613800001111" and customer.willingness == 41
+
+
+def test_history_shows_names_and_local_times_not_ids(world, auth):
+    auth.login("manager")
+    cid = world.alice_customer.id
+    data = FORM | {
+        "name": "张伟",
+        "phone": "",
+        "owner_id": str(world.bob.id),
+        "branch_id": str(world.east.id),
+        "version": "1",
+    }
+    assert auth.client.post(f"/customers/{cid}/edit", data=data).status_code == 302
+    page = auth.client.get(f"/customers/{cid}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    history = page.split('class="history"')[1]
+    assert "Alice" in history and "Bob" in history
+    assert "+00:00" not in history and "T0" not in history
+
+
+def test_referrer_outside_scope_is_not_named_and_does_not_block_saving(world, auth):
+    world.alice_customer.referred_by_id = world.carol_customer.id
+    db.session.commit()
+    auth.login("alice")
+    cid = world.alice_customer.id
+    page = auth.client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert "王芳" not in page
+    data = FORM | {
+        "name": "张伟",
+        "phone": "",
+        "referred_by_id": str(world.carol_customer.id),
+        "version": str(world.alice_customer.version),  # the set-up above saved it once
+    }
+    response = auth.client.post(f"/customers/{cid}/edit", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_full_width_digits_search_the_phone_tail(world, auth):
+    auth.login("alice")
+    page = auth.client.get("/customers?q=１１１１").get_data(as_text=True)
+    assert "张伟" in page
+
+
+def test_huge_ids_in_urls_are_missing_not_errors(world, auth):
+    auth.login("admin")
+    for url in (
+        "/customers/9999999999999999999999999",
+        "/customers/1099511627776/edit",
+        "/admin/staff/1099511627776/edit",
+        "/customers?before=1099511627776&branch=1099511627776",
+    ):
+        assert auth.client.get(url).status_code in (200, 404), url
