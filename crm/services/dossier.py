@@ -201,7 +201,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     if referred_by_id is not None and not unchanged:
         referrer = db.session.get(Customer, as_id(referred_by_id) or 0)
         if referrer is None or not access.can_see_customer(user, referrer):
-            errors["referred_by_id"] = _l("No such customer among yours.")
+            errors["referred_by_id"] = _l("No such customer, or not one you may see.")
         elif customer is not None and referrer.id == customer.id:
             errors["referred_by_id"] = _l("A customer cannot refer themselves.")
     out["referred_by_id"] = referred_by_id

@@ -86,6 +86,15 @@ def create_staff(actor: Staff | None, data: Mapping[str, Any]) -> Staff:
 
 def update_staff(actor: Staff, staff: Staff, data: Mapping[str, Any]) -> dict:
     values = clean_staff(data, staff)
+    if (
+        actor is not None
+        and actor.id == staff.id
+        and (values["role"] != Role.ADMIN or not values["is_active_account"])
+    ):
+        # Otherwise the last admin could leave nobody able to manage staff.
+        raise InvalidInput(
+            {"role": _l("You cannot remove your own administrator rights or deactivate yourself.")}
+        )
     password = values.pop("password")
     before = {k: getattr(staff, k) for k in values}
     changes = audit.diff(before, values)

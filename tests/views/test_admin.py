@@ -94,3 +94,20 @@ def test_branches_are_created_and_renamed(world, auth):
     )
     db.session.expire_all()
     assert db.session.get(Branch, world.west.id).stage == "decline"
+
+
+def test_admin_cannot_demote_or_deactivate_themselves(world, auth):
+    auth.login("admin")
+    response = auth.client.post(
+        f"/admin/staff/{world.admin.id}/edit",
+        data={
+            "username": "admin",
+            "role": "staff",
+            "branch_id": str(world.east.id),
+            "is_active_account": "y",
+        },
+        headers={"Accept-Language": "en"},
+    )
+    assert "cannot remove your own administrator rights" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Staff, world.admin.id).role == "admin"
