@@ -91,6 +91,7 @@ def test_demo_customers_follow_seed_003_age_bands_and_policies_mature_soon(app, 
         .where(Policy.maturity_date.between(today, today + timedelta(days=365)))
     )
     assert maturing > 50
+    assert db.session.scalar(sa.select(sa.func.max(Policy.start_date))) <= today
     # Every demo phone is a valid mobile number by the same rule the forms apply.
     from crm.services.phones import normalize_phone
 

@@ -270,10 +270,15 @@ def _policy(rng: random.Random, customer_id: int, seed: int, number: int, today,
     if term is None:
         start, maturity = today - timedelta(days=rng.randint(30, 3650)), None
     else:
-        # Four in ten policies with a term mature within the coming year.
-        ahead = rng.randint(1, 365) if rng.random() < 0.4 else rng.randint(366, 3650)
+        # Four in ten policies with a term (all one-year covers) mature within the coming
+        # year; every policy has already started.
+        length = term * 365
+        if term == 1 or rng.random() < 0.4:
+            ahead = rng.randint(1, min(365, length))
+        else:
+            ahead = rng.randint(366, length)
         maturity = today + timedelta(days=ahead)
-        start = maturity - timedelta(days=term * 365)
+        start = maturity - timedelta(days=length)
     return {
         "customer_id": customer_id,
         "policy_number": f"P{seed % 10000:04d}{number:08d}",
