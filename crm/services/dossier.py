@@ -26,6 +26,7 @@ from crm.services.inputs import (
     InvalidInput,
     as_id,
     flush_or_explain,
+    is_taken,
     refuse_control_characters,
 )
 from crm.services.phones import InvalidPhone, national_digits, normalize_phone
@@ -111,10 +112,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     except InvalidPhone as exc:
         errors["phone"] = exc.args[0]
     else:
-        clash = sa.select(Customer.id).where(Customer.phone == out["phone"])
-        if customer is not None:
-            clash = clash.where(Customer.id != customer.id)
-        if db.session.scalar(clash) is not None:
+        if is_taken(Customer.phone, out["phone"], excluding=customer):
             errors["phone"] = _l("Another dossier already has this phone number.")
 
     email = (data.get("email") or "").strip() or None

@@ -71,3 +71,16 @@ def flush_or_explain(*clashes: Clash) -> None:
         raise InvalidInput(
             {"": _l("Someone saved a conflicting change at the same moment; please try again.")}
         ) from None
+
+
+def is_taken(column, value: Any, excluding: Any = None) -> bool:
+    """Whether a row other than ``excluding`` already holds ``value`` in unique ``column``."""
+    import sqlalchemy as sa
+
+    from crm.extensions import db
+
+    model = column.class_
+    query = sa.select(model.id).where(column == value)
+    if excluding is not None:
+        query = query.where(model.id != excluding.id)
+    return db.session.scalar(query.limit(1)) is not None

@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,7 +16,7 @@ from crm.models.enums import PaymentMode, PolicyStatus, ProductType
 from crm.services import audit
 from crm.services.clock import local_today
 from crm.services.dossier import StaleDossier
-from crm.services.inputs import InvalidInput, flush_or_explain, refuse_control_characters
+from crm.services.inputs import InvalidInput, flush_or_explain, is_taken, refuse_control_characters
 
 POLICY_FIELDS = (
     "policy_number",
@@ -48,10 +47,7 @@ def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[
     elif len(number) > 40:
         errors["policy_number"] = _l("At most %(n)d characters.", n=40)
     else:
-        clash = sa.select(Policy.id).where(Policy.policy_number == number)
-        if policy is not None:
-            clash = clash.where(Policy.id != policy.id)
-        if db.session.scalar(clash) is not None:
+        if is_taken(Policy.policy_number, number, excluding=policy):
             errors["policy_number"] = _l("This policy number is already recorded.")
     out["policy_number"] = number
 

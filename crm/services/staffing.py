@@ -12,7 +12,7 @@ from crm.extensions import db
 from crm.models import Branch, Staff
 from crm.models.enums import BranchStage, Role
 from crm.services import audit
-from crm.services.inputs import InvalidInput, as_id, refuse_control_characters
+from crm.services.inputs import InvalidInput, as_id, is_taken, refuse_control_characters
 
 MIN_PASSWORD = 8
 LANGUAGES = ("zh_CN", "en")
@@ -31,10 +31,7 @@ def clean_staff(data: Mapping[str, Any], staff: Staff | None = None) -> dict[str
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
         errors["username"] = _l("Use 1 to 64 letters, digits, dots, dashes or underscores.")
     else:
-        clash = sa.select(Staff.id).where(Staff.username == username)
-        if staff is not None:
-            clash = clash.where(Staff.id != staff.id)
-        if db.session.scalar(clash) is not None:
+        if is_taken(Staff.username, username, excluding=staff):
             errors["username"] = _l("This username is taken.")
     out["username"] = username
 
@@ -132,10 +129,7 @@ def clean_branch(data: Mapping[str, Any], branch: Branch | None = None) -> dict[
     if not name or len(name) > 80:
         errors["name"] = _l("Enter a name of at most %(n)d characters.", n=80)
     else:
-        clash = sa.select(Branch.id).where(Branch.name == name)
-        if branch is not None:
-            clash = clash.where(Branch.id != branch.id)
-        if db.session.scalar(clash) is not None:
+        if is_taken(Branch.name, name, excluding=branch):
             errors["name"] = _l("A branch of this name exists.")
     try:
         stage = BranchStage(data.get("stage") or "")
