@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from crm import labels
 from crm.extensions import db
 from crm.models.enums import BranchStage, Role
-from crm.services import demo, staffing
+from crm.services import demo, staffing, tiering
 from crm.services.inputs import InvalidInput
 
 
@@ -82,3 +82,57 @@ def demo_logins():
     click.echo("Demo logins (username / password):")
     for username, password, who in demo.demo_logins():
         click.echo(f"  {username:<10} {password}   {who}")
+
+
+def _print_moves(summary) -> None:
+    click.echo(f"Examined {summary.examined} customers; {summary.moved} moved.")
+    for (source, target), count in sorted(summary.moves.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {source or '(new)':>9} -> {target:<9} {count}")
+
+
+def _retier_with_progress(run):
+    with click.progressbar(length=1, label="Re-tiering", show_pos=False) as bar:
+        state = {"done": 0}
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        return run(progress)
+
+
+@crm_group.command("settings")
+@click.option("--capability-threshold", help="Liquid assets (CNY) from which capability is high.")
+@click.option("--willingness-threshold", help="Willingness score (1-100) from which it is high.")
+@with_appcontext
+def settings_command(capability_threshold: str | None, willingness_threshold: str | None):
+    """Show the tiering thresholds, or change them and re-tier everyone."""
+    current = tiering.current_thresholds()
+    if capability_threshold is None and willingness_threshold is None:
+        click.echo(f"capability threshold:  {current.capability} CNY")
+        click.echo(f"willingness threshold: {current.willingness}")
+        return
+    try:
+        wanted = tiering.parse_thresholds(
+            current.capability if capability_threshold is None else capability_threshold,
+            current.willingness if willingness_threshold is None else willingness_threshold,
+        )
+    except InvalidInput as error:
+        _fail(error)
+    summary = _retier_with_progress(
+        lambda progress: tiering.change_thresholds(None, wanted, progress)
+    )
+    click.echo(f"Thresholds now {wanted.capability} CNY and {wanted.willingness}.")
+    _print_moves(summary)
+
+
+@crm_group.command("retier")
+@with_appcontext
+def retier_command():
+    """Re-tier every customer under the current thresholds (idempotent)."""
+    thresholds = tiering.current_thresholds()
+    summary = _retier_with_progress(
+        lambda progress: tiering.retier_all(thresholds, progress=progress)
+    )
+    _print_moves(summary)

@@ -9,9 +9,11 @@ from crm.models.enums import (
     BranchStage,
     Channel,
     Gender,
+    MoveCause,
     PaymentMode,
     PolicyStatus,
     ProductType,
+    Quadrant,
     RiskLevel,
     Role,
 )
@@ -72,6 +74,21 @@ POLICY_STATUS = {
     PolicyStatus.LAPSED: _l("Lapsed"),
 }
 LANGUAGE = {"zh_CN": "中文", "en": "English"}
+QUADRANT = {
+    Quadrant.DEVELOP: _l("Develop"),
+    Quadrant.MAINTAIN: _l("Maintain"),
+    Quadrant.CULTIVATE: _l("Cultivate"),
+    Quadrant.PAMPER: _l("Pamper"),
+}
+MOVE_CAUSE = {
+    MoveCause.DOSSIER_EDIT: _l("Dossier revision"),
+    MoveCause.EXPERIENCE: _l("Experience"),
+    MoveCause.REASSESSMENT: _l("Willingness re-assessment"),
+    MoveCause.COMPLAINT: _l("Complaint"),
+    MoveCause.REFERRAL: _l("Referral given"),
+    MoveCause.THRESHOLD_CHANGE: _l("Threshold change"),
+    MoveCause.IMPORT: _l("Import"),
+}
 
 # Field names as the change history shows them.
 FIELD = {
@@ -111,6 +128,10 @@ FIELD = {
     "password": _l("Password"),
     "is_active_account": _l("Active"),
     "stage": _l("Lifecycle stage"),
+    "capability_threshold": _l("Capability threshold (CNY)"),
+    "willingness_threshold": _l("Willingness threshold"),
+    "reason": _l("Reason"),
+    "quadrant": _l("Quadrant"),
 }
 
 # Enum values in the change history, by field.
@@ -124,6 +145,8 @@ VALUES = {
     "role": ROLE,
     "stage": BRANCH_STAGE,
     "language": LANGUAGE,
+    "quadrant": QUADRANT,
+    "cause": MOVE_CAUSE,
 }
 
 

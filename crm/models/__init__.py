@@ -6,6 +6,8 @@ from crm.models.branch import Branch
 from crm.models.customer import Customer, Tag, customer_tag
 from crm.models.login_attempt import LoginAttempt
 from crm.models.policy import Policy
+from crm.models.quadrant_event import QuadrantEvent
+from crm.models.setting import Setting
 from crm.models.staff import Staff
 
 __all__ = [
@@ -15,6 +17,8 @@ __all__ = [
     "Customer",
     "LoginAttempt",
     "Policy",
+    "QuadrantEvent",
+    "Setting",
     "Staff",
     "Tag",
     "customer_tag",

@@ -30,6 +30,8 @@ class AuditLog(Base):
     field: Mapped[str | None] = mapped_column(sa.String(40))
     old_value: Mapped[str | None] = mapped_column(sa.Text)
     new_value: Mapped[str | None] = mapped_column(sa.Text)
+    # Why, where the rule asks for a reason (a willingness re-assessment, an approval).
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
     # The entity's version after this change (for showing what a stale editor missed).
     version: Mapped[int | None] = mapped_column(sa.Integer)
 

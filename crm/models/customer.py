@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.branch import Branch
-from crm.models.enums import Channel, Gender, RiskLevel, enum_column
+from crm.models.enums import Channel, Gender, Quadrant, RiskLevel, enum_column
 from crm.models.staff import Staff
 
 customer_tag = sa.Table(
@@ -40,6 +40,8 @@ class Customer(Base):
         # The list pages walk these in id order (keyset pagination), filtered by owner or branch.
         sa.Index("ix_customer_owner_id_id", "owner_id", "id"),
         sa.Index("ix_customer_branch_id_id", "branch_id", "id"),
+        sa.Index("ix_customer_quadrant_id", "quadrant", "id"),
+        sa.Index("ix_customer_owner_id_quadrant_id", "owner_id", "quadrant", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +60,11 @@ class Customer(Base):
     liquid_assets: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     assets_as_of: Mapped[date | None] = mapped_column(sa.Date)
     willingness: Mapped[int] = mapped_column(sa.Integer, default=30)
+    # Derived from assets, willingness and the thresholds (crm.services.tiering); kept here
+    # for filtering, and every change of it is a QuadrantEvent.
+    quadrant: Mapped[Quadrant] = mapped_column(
+        enum_column(Quadrant, "quadrant"), default=Quadrant.DEVELOP
+    )
     risk_level: Mapped[RiskLevel] = mapped_column(
         enum_column(RiskLevel, "risk_level"), default=RiskLevel.R1, index=True
     )

@@ -11,6 +11,27 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 
+class Quadrant(StrEnum):
+    """Customer tier (客户分层) on the capability × willingness grid (seed 004)."""
+
+    DEVELOP = "develop"  # 开发: low capability, low willingness
+    MAINTAIN = "maintain"  # 维系: low capability, high willingness
+    CULTIVATE = "cultivate"  # 耕耘: high capability, low willingness
+    PAMPER = "pamper"  # 宠爱: high capability, high willingness
+
+
+class MoveCause(StrEnum):
+    """Why a customer's quadrant was (re)computed."""
+
+    DOSSIER_EDIT = "dossier_edit"
+    EXPERIENCE = "experience"
+    REASSESSMENT = "reassessment"
+    COMPLAINT = "complaint"
+    REFERRAL = "referral"
+    THRESHOLD_CHANGE = "threshold_change"
+    IMPORT = "import"
+
+
 class BranchStage(StrEnum):
     """Branch lifecycle (网点生命周期): 起步期 成长期 成熟期 调整期 低迷期."""
 

@@ -49,6 +49,7 @@ def record(
     *,
     customer_id: int | None = None,
     version: int | None = None,
+    reason: str | None = None,
 ) -> None:
     """Add audit rows to the session (committed with the change they describe)."""
     rows = [
@@ -68,6 +69,7 @@ def record(
                 customer_id=customer_id,
                 action=action,
                 version=version,
+                reason=reason,
                 **row,
             )
         )

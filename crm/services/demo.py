@@ -15,18 +15,29 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import AuditLog, Branch, Customer, Policy, Staff, Tag, customer_tag
+from crm.models import (
+    AuditLog,
+    Branch,
+    Customer,
+    Policy,
+    QuadrantEvent,
+    Staff,
+    Tag,
+    customer_tag,
+)
 from crm.models.base import utcnow
 from crm.models.enums import (
     BranchStage,
     Channel,
     Gender,
+    MoveCause,
     PaymentMode,
     PolicyStatus,
     ProductType,
     RiskLevel,
     Role,
 )
+from crm.services import tiering
 
 DEMO_PASSWORD = "demo1234"
 
@@ -172,6 +183,7 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
 
     # The database is empty, so the demo numbers its customers itself: bulk inserts need
     # no RETURNING (which SQLAlchemy makes quadratic over many batches on SQLite).
+    thresholds = tiering.current_thresholds()
     first_id = (db.session.scalar(sa.select(sa.func.max(Customer.id))) or 0) + 1
     phones: set[str] = set()
     batch = _Batch()
@@ -188,6 +200,9 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
         age = (today - birth).days // 365
         consent = rng.random() < 0.7
         referred = index and rng.random() < 0.1
+        assets = Decimal(int(rng.lognormvariate(12.9, 1.1)) // 100 * 100)
+        willingness = max(0, min(100, int(rng.triangular(0, 100, 45))))
+        quadrant = tiering.quadrant_for(assets, willingness, thresholds)
         batch.customers.append(
             {
                 "id": customer_id,
@@ -197,9 +212,10 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
                 "phone": "+86" + phone,
                 "phone_last4": phone[-4:],
                 "occupation": "退休" if age > 60 else rng.choice(OCCUPATIONS),
-                "liquid_assets": Decimal(int(rng.lognormvariate(12.9, 1.1)) // 100 * 100),
+                "liquid_assets": assets,
                 "assets_as_of": today - timedelta(days=rng.randint(0, 180)),
-                "willingness": max(0, min(100, int(rng.triangular(0, 100, 45)))),
+                "willingness": willingness,
+                "quadrant": quadrant,
                 "risk_level": _risk_for_age(rng, age),
                 "channel": _pick_weighted(rng, CHANNEL_WEIGHTS),
                 "referred_by_id": first_id + rng.randrange(index) if referred else None,
@@ -230,6 +246,20 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
                 "version": 1,
             }
         )
+        batch.placements.append(
+            {
+                "customer_id": customer_id,
+                "from_quadrant": None,
+                "to_quadrant": quadrant,
+                "liquid_assets": assets,
+                "willingness": willingness,
+                "capability_threshold": thresholds.capability,
+                "willingness_threshold": thresholds.willingness,
+                "cause": MoveCause.IMPORT,
+                "actor_id": None,
+                "at": now,
+            }
+        )
         if len(batch.customers) >= BATCH_SIZE:
             batch.write()
     batch.write()
@@ -252,6 +282,7 @@ class _Batch:
     tags: list[dict] = field(default_factory=list)
     policies: list[dict] = field(default_factory=list)
     audit: list[dict] = field(default_factory=list)
+    placements: list[dict] = field(default_factory=list)
 
     def write(self) -> None:
         for table, rows in (
@@ -259,6 +290,7 @@ class _Batch:
             (customer_tag, self.tags),
             (Policy.__table__, self.policies),
             (AuditLog.__table__, self.audit),
+            (QuadrantEvent.__table__, self.placements),
         ):
             if rows:
                 db.session.execute(sa.insert(table), rows)

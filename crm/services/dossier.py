@@ -19,8 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db
 from crm.models import AuditLog, Branch, Customer, Staff, Tag
 from crm.models.base import utcnow
-from crm.models.enums import Channel, Gender, RiskLevel
-from crm.services import access, audit
+from crm.models.enums import Channel, Gender, MoveCause, RiskLevel
+from crm.services import access, audit, tiering
 from crm.services.clock import local_today
 from crm.services.inputs import (
     InvalidInput,
@@ -283,6 +283,7 @@ def create_customer(user: Staff, data: Mapping[str, Any]) -> Customer:
     customer = Customer(version=1, sms_consent=False)
     with db.session.no_autoflush:
         _apply(customer, values)
+        tiering.place(customer, MoveCause.DOSSIER_EDIT, user, first=True)
     db.session.add(customer)
     flush_or_explain(PHONE_CLASH)
     changes = {k: (None, v) for k, v in _snapshot(customer).items() if v not in (None, [], "")}
@@ -315,6 +316,9 @@ def update_customer(
     with db.session.no_autoflush:
         _apply(customer, values)
         changes = audit.diff(before, _snapshot(customer))
+        if changes:
+            # Every revision re-evaluates the quadrant (the operating loop, seed 004).
+            tiering.place(customer, MoveCause.DOSSIER_EDIT, user)
     if not changes:
         return {}
     # Touch the row even when only tags changed, so the version moves with every revision.

@@ -1,0 +1,43 @@
+"""Quadrant-change events: the one source of truth for how customers moved between tiers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.models.base import Base, Money, UTCDateTime, utcnow
+from crm.models.customer import Customer
+from crm.models.enums import MoveCause, Quadrant, enum_column
+from crm.models.staff import Staff
+
+
+class QuadrantEvent(Base):
+    __tablename__ = "quadrant_event"
+    __table_args__ = (
+        # "Quadrant as of D" reads the latest event per customer at or before D.
+        sa.Index("ix_quadrant_event_customer_id_at", "customer_id", "at"),
+        sa.Index("ix_quadrant_event_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"))
+    # None for a customer's first placement.
+    from_quadrant: Mapped[Quadrant | None] = mapped_column(enum_column(Quadrant, "from_quadrant"))
+    to_quadrant: Mapped[Quadrant] = mapped_column(enum_column(Quadrant, "to_quadrant"))
+    # Both values and both thresholds at the time, so a move explains itself later.
+    liquid_assets: Mapped[Decimal] = mapped_column(Money)
+    willingness: Mapped[int] = mapped_column(sa.Integer)
+    capability_threshold: Mapped[Decimal] = mapped_column(Money)
+    willingness_threshold: Mapped[int] = mapped_column(sa.Integer)
+    cause: Mapped[MoveCause] = mapped_column(enum_column(MoveCause, "move_cause"))
+    # The experience behind the move, when there is one (experiences arrive with planning).
+    experience_id: Mapped[int | None] = mapped_column(sa.Integer)
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor: Mapped[Staff | None] = relationship()
+    customer: Mapped[Customer] = relationship()

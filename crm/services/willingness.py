@@ -1,0 +1,67 @@
+"""Willingness (意愿): how close a customer is to us, 0–100, and what moves it.
+
+Staff re-assess it directly, with a reason; later, experience responses, referrals and
+complaints move it by configured deltas. Every change re-evaluates the quadrant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.extensions import db
+from crm.models import Customer, Staff
+from crm.models.enums import MoveCause
+from crm.services import audit, tiering
+from crm.services.dossier import StaleDossier
+from crm.services.inputs import InvalidInput, flush_or_explain, refuse_control_characters
+
+
+def reassess_willingness(
+    user: Staff, customer: Customer, score: Any, reason: str | None, expected_version: int
+) -> None:
+    """Staff re-assess how close the customer is to us (意愿), with a reason; the caller commits."""
+    errors: dict[str, Any] = {}
+    if isinstance(score, str):
+        score = score.strip()
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = None
+    if score is None or not 0 <= score <= 100:
+        errors["willingness"] = _l("Willingness is a score from 0 to 100.")
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _l("Say why the willingness changed.")
+    elif len(reason) > 500:
+        errors["reason"] = _l("At most %(n)d characters.", n=500)
+    refuse_control_characters({"reason": reason}, errors)
+    if errors:
+        raise InvalidInput(errors)
+    if customer.version != expected_version:
+        raise StaleDossier(customer, audit.changes_since("customer", customer.id, expected_version))
+    old = customer.willingness
+    if score == old:
+        return
+    customer.willingness = score
+    tiering.place(customer, MoveCause.REASSESSMENT, user, note=reason)
+    try:
+        flush_or_explain()
+    except StaleDataError:
+        db.session.rollback()
+        fresh = db.session.get(Customer, customer.id)
+        raise StaleDossier(
+            fresh, audit.changes_since("customer", fresh.id, expected_version)
+        ) from None
+    audit.record(
+        user,
+        "customer",
+        customer.id,
+        "update",
+        {"willingness": (old, score)},
+        customer_id=customer.id,
+        version=customer.version,
+        reason=reason,
+    )
