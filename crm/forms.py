@@ -131,3 +131,24 @@ class StaffForm(DomainForm):
 class BranchForm(DomainForm):
     name = StringField(_l("Branch name"), validators=[InputRequired()])
     stage = SelectField(_l("Lifecycle stage"), choices=labels.choices(labels.BRANCH_STAGE))
+
+
+class ReassessForm(DomainForm):
+    """Staff re-assess willingness (意愿) directly, saying why."""
+
+    willingness = IntegerField(_l("New willingness (0–100)"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional()])
+    version = HiddenField()
+
+
+class ThresholdsForm(DomainForm):
+    capability_threshold = StringField(
+        _l("Capability threshold (CNY)"),
+        validators=[InputRequired()],
+        description=_l("Liquid assets at or above this are high capability."),
+    )
+    willingness_threshold = StringField(
+        _l("Willingness threshold"),
+        validators=[InputRequired()],
+        description=_l("A willingness score at or above this is high willingness."),
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
 from crm.models import Customer, Staff, Tag, customer_tag
-from crm.models.enums import RiskLevel
+from crm.models.enums import Quadrant, RiskLevel
 from crm.services.access import customer_scope
 from crm.services.inputs import as_id, printable
 
@@ -26,22 +26,26 @@ class CustomerFilters:
     owner: int | None = None
     tag: str = ""
     risk: RiskLevel | None = None
+    quadrant: Quadrant | None = None
 
     @classmethod
     def from_args(cls, args) -> CustomerFilters:
         """Read filters from query parameters, ignoring values that do not parse."""
 
-        try:
-            risk = RiskLevel(args.get("risk", ""))
-        except ValueError:
-            risk = None
+        def member(enum, name):
+            try:
+                return enum(args.get(name, ""))
+            except ValueError:
+                return None
+
         return cls(
             # NFKC: full-width digits from a Chinese input method search like ASCII ones.
             q=unicodedata.normalize("NFKC", printable(args.get("q"))).strip()[:60],
             branch=as_id(args.get("branch")),
             owner=as_id(args.get("owner")),
             tag=printable(args.get("tag")).strip()[:40],
-            risk=risk,
+            risk=member(RiskLevel, "risk"),
+            quadrant=member(Quadrant, "quadrant"),
         )
 
     def as_args(self) -> dict[str, str]:
@@ -51,6 +55,7 @@ class CustomerFilters:
             "owner": self.owner,
             "tag": self.tag,
             "risk": self.risk.value if self.risk else None,
+            "quadrant": self.quadrant.value if self.quadrant else None,
         }
         return {k: str(v) for k, v in args.items() if v not in (None, "")}
 
@@ -87,6 +92,8 @@ def filtered_query(user: Staff, filters: CustomerFilters) -> sa.Select:
         query = query.where(Customer.owner_id == filters.owner)
     if filters.risk is not None:
         query = query.where(Customer.risk_level == filters.risk)
+    if filters.quadrant is not None:
+        query = query.where(Customer.quadrant == filters.quadrant)
     if filters.tag:
         tagged = (
             sa.select(customer_tag.c.customer_id)

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from crm.extensions import db
-from crm.forms import BranchForm, StaffForm
+from crm.forms import BranchForm, StaffForm, ThresholdsForm
 from crm.models import Branch, Staff
-from crm.services import staffing
+from crm.services import staffing, tiering
 from crm.services.inputs import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -110,3 +110,37 @@ def branch_form(branch_id: int | None):
             flash(_("Branch saved."), "success")
             return redirect(url_for("admin.branch_index"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    """Tiering thresholds; saving them re-tiers every customer at once."""
+    current = tiering.current_thresholds()
+    form = ThresholdsForm(
+        data={
+            "capability_threshold": f"{current.capability:.2f}",
+            "willingness_threshold": str(current.willingness),
+        }
+        if request.method == "GET"
+        else None
+    )
+    if form.validate_on_submit():
+        try:
+            wanted = tiering.parse_thresholds(
+                form.capability_threshold.data, form.willingness_threshold.data
+            )
+        except InvalidInput as error:
+            form.show(error)
+        else:
+            summary = tiering.change_thresholds(current_user, wanted)
+            flash(
+                _(
+                    "Thresholds saved. %(moved)d of %(total)d customers changed quadrant.",
+                    moved=summary.moved,
+                    total=summary.examined,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form, current=current)

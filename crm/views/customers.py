@@ -8,12 +8,13 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from crm.extensions import db
-from crm.forms import CustomerForm, PolicyForm
+from crm.forms import CustomerForm, PolicyForm, ReassessForm
 from crm.models import Policy
-from crm.services import access, audit, dossier, policies
+from crm.services import access, audit, dossier, policies, tiering, willingness
 from crm.services.customer_list import CustomerFilters, list_customers
 from crm.services.inputs import InvalidInput, as_id
 from crm.services.phones import mask_phone
+from crm.views.helpers import label
 
 bp = Blueprint("customers", __name__)
 
@@ -111,15 +112,62 @@ def _history_names(rows):
     return audit.referenced_names(rows, lambda c: access.can_see_customer(current_user, c))
 
 
-def _dossier_page(customer, full_phone: str | None):
+def _dossier_page(customer, full_phone: str | None = None, reassess=None, status: int = 200):
     history = audit.dossier_history(customer.id)
-    return render_template(
+    if reassess is None:
+        reassess = ReassessForm(data={"willingness": customer.willingness})
+        reassess.version.data = customer.version
+    page = render_template(
         "customers/show.html",
         customer=customer,
         history=history,
         names=_history_names(history),
         full_phone=full_phone,
+        moves=tiering.movement(customer.id),
+        reassess=reassess,
     )
+    return page, status
+
+
+@bp.route("/customers/<id:customer_id>/willingness", methods=["POST"])
+@login_required
+def reassess(customer_id: int):
+    """Willingness re-assessment (意愿评估) with a reason; the quadrant follows."""
+    customer = access.get_customer_or_404(customer_id, current_user)
+    form = ReassessForm()
+    before = customer.quadrant
+    if form.validate_on_submit():
+        try:
+            willingness.reassess_willingness(
+                current_user, customer, form.willingness.data, form.reason.data, _version(form)
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        except dossier.StaleDossier as stale:
+            db.session.rollback()
+            form.form_errors.append(
+                _("Someone else saved this dossier while you were editing it.")
+                + " "
+                + _("Check the current values and re-assess again.")
+            )
+            form.version.data = stale.customer.version
+            customer = stale.customer
+        else:
+            db.session.commit()
+            if customer.quadrant != before:
+                flash(
+                    _(
+                        "Willingness re-assessed: the customer moved from %(a)s to %(b)s.",
+                        a=label("quadrant", before),
+                        b=label("quadrant", customer.quadrant),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Willingness re-assessed."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    return _dossier_page(customer, reassess=form, status=200)
 
 
 @bp.route("/customers/<id:customer_id>/edit", methods=["GET", "POST"])

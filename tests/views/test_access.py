@@ -10,6 +10,9 @@ OK, LOGIN, MISSING = 200, 302, 404
 MATRIX = [
     ("/healthz", OK, OK, OK, OK, OK),
     ("/customers", LOGIN, OK, OK, OK, OK),
+    ("/customers?quadrant=pamper", LOGIN, OK, OK, OK, OK),
+    ("/grid", LOGIN, OK, OK, OK, OK),
+    ("/grid?branch={east}", LOGIN, OK, OK, OK, OK),
     ("/customers/new", LOGIN, OK, OK, OK, OK),
     ("/customers/{alice_c}", LOGIN, OK, OK, MISSING, OK),
     ("/customers/{alice_c}/edit", LOGIN, OK, OK, MISSING, OK),
@@ -24,6 +27,7 @@ MATRIX = [
     ("/admin/branches", LOGIN, MISSING, MISSING, MISSING, OK),
     ("/admin/branches/new", LOGIN, MISSING, MISSING, MISSING, OK),
     ("/admin/branches/{east}/edit", LOGIN, MISSING, MISSING, MISSING, OK),
+    ("/admin/settings", LOGIN, MISSING, MISSING, MISSING, OK),
 ]
 ROLES = (None, "alice", "manager", "carol", "admin")
 
