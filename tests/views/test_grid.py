@@ -81,6 +81,8 @@ def test_dossier_shows_the_badge_timeline_and_reassessment(world, auth):
     timeline = page.split('id="tier"')[1]
     assert "Willingness re-assessment" in timeline and "参加了产品说明会并主动咨询" in timeline
     assert "Alice" in timeline
+    history = page.split('class="history"')[1]
+    assert "Reason: 参加了产品说明会并主动咨询" in history
 
 
 def test_admin_changes_thresholds_in_the_ui(world, auth):
