@@ -77,6 +77,21 @@ class StaleDossier(Exception):
         self.missed = missed
 
 
+def flush_revision(model, entity_id: int, expected_version: int, *clashes) -> None:
+    """Flush a revision of a customer or policy. If another writer committed between our
+    read and this UPDATE, raise ``StaleDossier`` with what they changed (never overwrite)."""
+    try:
+        flush_or_explain(*clashes)
+    except StaleDataError:
+        db.session.rollback()
+        fresh = db.session.get(model, entity_id)
+        customer = fresh if isinstance(fresh, Customer) else fresh.customer
+        entity = model.__tablename__
+        raise StaleDossier(
+            customer, audit.changes_since(entity, entity_id, expected_version)
+        ) from None
+
+
 def parse_tags(text: str | list[str] | None) -> list[str]:
     """Tags from "高净值, 退休 ，子女教育" (commas of either width), deduplicated, in order."""
     if text is None:
@@ -323,15 +338,7 @@ def update_customer(
         return {}
     # Touch the row even when only tags changed, so the version moves with every revision.
     customer.updated_at = utcnow()
-    try:
-        flush_or_explain(PHONE_CLASH)
-    except StaleDataError:
-        # Another writer committed between our read and this UPDATE.
-        db.session.rollback()
-        fresh = db.session.get(Customer, customer.id)
-        raise StaleDossier(
-            fresh, audit.changes_since("customer", fresh.id, expected_version)
-        ) from None
+    flush_revision(Customer, customer.id, expected_version, PHONE_CLASH)
     audit.record(
         user,
         "customer",

@@ -8,14 +8,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.models import Customer, Policy, Staff
 from crm.models.enums import PaymentMode, PolicyStatus, ProductType
 from crm.services import audit
 from crm.services.clock import local_today
-from crm.services.dossier import StaleDossier
+from crm.services.dossier import StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, flush_or_explain, is_taken, refuse_control_characters
 
 POLICY_FIELDS = (
@@ -134,14 +133,7 @@ def update_policy(
         return {}
     for field, (_, new) in changes.items():
         setattr(policy, field, new)
-    try:
-        flush_or_explain(NUMBER_CLASH)
-    except StaleDataError:
-        db.session.rollback()
-        fresh = db.session.get(Policy, policy.id)
-        raise StaleDossier(
-            fresh.customer, audit.changes_since("policy", fresh.id, expected_version)
-        ) from None
+    flush_revision(Policy, policy.id, expected_version, NUMBER_CLASH)
     audit.record(
         user,
         "policy",

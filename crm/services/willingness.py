@@ -9,14 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
-from crm.extensions import db
 from crm.models import Customer, Staff
 from crm.models.enums import MoveCause
 from crm.services import audit, tiering
-from crm.services.dossier import StaleDossier
-from crm.services.inputs import InvalidInput, flush_or_explain, refuse_control_characters
+from crm.services.dossier import StaleDossier, flush_revision
+from crm.services.inputs import InvalidInput, refuse_control_characters
 
 
 def reassess_willingness(
@@ -47,14 +45,7 @@ def reassess_willingness(
         return
     customer.willingness = score
     tiering.place(customer, MoveCause.REASSESSMENT, user, note=reason)
-    try:
-        flush_or_explain()
-    except StaleDataError:
-        db.session.rollback()
-        fresh = db.session.get(Customer, customer.id)
-        raise StaleDossier(
-            fresh, audit.changes_since("customer", fresh.id, expected_version)
-        ) from None
+    flush_revision(Customer, customer.id, expected_version)
     audit.record(
         user,
         "customer",
