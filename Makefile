@@ -6,7 +6,7 @@ PORT    ?= 5000
 export FLASK_APP := wsgi
 export PORT
 
-.PHONY: run test lint format setup translations system-deps clean
+.PHONY: run test bench lint format setup translations system-deps clean
 
 run: setup ## set up, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)
 	bash scripts/run.sh
@@ -15,6 +15,9 @@ test: setup system-deps ## lint and run the whole suite (SQLite, PostgreSQL, Chr
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+bench: setup system-deps ## rerun the benchmarks (SQLite, PostgreSQL) and rewrite docs/performance.md
+	$(BIN)/python -m bench.retier
 
 lint:
 	$(BIN)/ruff check .

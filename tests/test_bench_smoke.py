@@ -1,0 +1,89 @@
+"""Smoke run of the re-tier benchmark (bench/retier.py) at a few thousand customers.
+
+Not a timed test: it checks that the benchmark runs on both backends, writes its report
+(to a temporary file, never docs/) and counts the moves right. The figures at bank scale
+come from ``make bench``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from bench import retier
+
+CUSTOMERS = 3_000
+ROW = re.compile(r"^\| (sqlite|postgresql) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| .*\| (\d+) \|$")
+
+
+@pytest.fixture
+def bench_urls(tmp_path, pg_server):
+    """An empty SQLite file and an empty database of its own on the suite's server."""
+    admin = sa.create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_smoke")
+        conn.exec_driver_sql("CREATE DATABASE crm_bench_smoke")
+    yield {
+        "sqlite": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+        "postgresql": pg_server.url.rsplit("/", 1)[0] + "/crm_bench_smoke",
+    }
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_smoke WITH (FORCE)")
+    admin.dispose()
+
+
+def moves_counted_directly(url: str) -> int:
+    """Customers whose quadrant differs between ¥1,000,000 / 60 and ¥500,000 / 50, from
+    their raw columns (a quadrant is the pair of "high" flags, so it moves when one flips)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT liquid_assets, willingness FROM customer").all()
+    finally:
+        engine.dispose()
+    to_yuan = 100 if url.startswith("sqlite") else 1  # SQLite keeps money as integer fen
+    moved = 0
+    for assets, willingness in rows:
+        yuan = Decimal(assets) / to_yuan
+        capability_flips = (yuan >= 500_000) != (yuan >= 1_000_000)
+        willingness_flips = (willingness >= 50) != (willingness >= 60)
+        moved += capability_flips or willingness_flips
+    return moved
+
+
+def test_benchmark_reports_a_ratio_per_backend_and_the_true_move_count(bench_urls, tmp_path):
+    out = tmp_path / "performance.md"
+    out.write_text("# Performance\n\n## Another benchmark\n\nKept.\n", encoding="utf-8")
+
+    results = retier.run_benchmark(
+        bench_urls, CUSTOMERS, repeat=1, out=out, command="smoke", warmup=0, log=lambda _: None
+    )
+
+    report = out.read_text(encoding="utf-8")
+    assert "## Another benchmark\n\nKept." in report
+    assert report.count(retier.HEADING) == 1
+    rows = {m[1]: m for line in report.splitlines() if (m := ROW.match(line))}
+    assert set(rows) == {"sqlite", "postgresql"}
+    for backend, url in bench_urls.items():
+        floor, product, ratio, moved = (float(rows[backend][i]) for i in (2, 3, 4, 5))
+        assert floor > 0 and product > 0 and ratio > 0
+        assert int(moved) == moves_counted_directly(url) > CUSTOMERS // 10
+    assert [r.backend for r in results] == ["sqlite", "postgresql"]
+
+
+def test_rerun_replaces_its_own_section(tmp_path):
+    out = tmp_path / "performance.md"
+    first = retier.BackendResult("sqlite", "3", 10, floor=[1.0], retier=[1.2], moved=3)
+    retier.write_section(out, retier.render_section([first], "first"))
+    out.write_text(out.read_text(encoding="utf-8") + "\n## Later section\n\nStays.\n")
+    second = retier.BackendResult("sqlite", "3", 10, floor=[1.0], retier=[1.5], moved=3)
+    retier.write_section(out, retier.render_section([second], "second"))
+
+    report = out.read_text(encoding="utf-8")
+    assert report.startswith("# Performance")
+    assert report.count(retier.HEADING) == 1
+    assert "| 1.50 | 1.3 | misses |" in report and "Rerun: `second`" in report
+    assert "Rerun: `first`" not in report and "## Later section\n\nStays." in report
