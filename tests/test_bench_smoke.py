@@ -77,10 +77,10 @@ def test_benchmark_reports_a_ratio_per_backend_and_the_true_move_count(bench_url
 def test_rerun_replaces_its_own_section(tmp_path):
     out = tmp_path / "performance.md"
     first = retier.BackendResult("sqlite", "3", 10, floor=[1.0], retier=[1.2], moved=3)
-    retier.write_section(out, retier.render_section([first], "first"))
+    retier.write_section(out, retier.HEADING, retier.render_section([first], "first"))
     out.write_text(out.read_text(encoding="utf-8") + "\n## Later section\n\nStays.\n")
     second = retier.BackendResult("sqlite", "3", 10, floor=[1.0], retier=[1.5], moved=3)
-    retier.write_section(out, retier.render_section([second], "second"))
+    retier.write_section(out, retier.HEADING, retier.render_section([second], "second"))
 
     report = out.read_text(encoding="utf-8")
     assert report.startswith("# Performance")

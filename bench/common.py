@@ -1,0 +1,81 @@
+"""What every benchmark under bench/ shares: throwaway databases, upkeep between timed runs,
+the machine line, and writing one section of docs/performance.md without touching the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+
+FILE_HEADER = """# Performance
+
+Benchmarks of the CRM at bank scale, written by the scripts under `bench/`. Machines are
+shared and noisy, so no figure here stands alone: each is a ratio against a floor (the
+cheapest statement that does the same work by hand) measured in the same run, in the same
+database, side by side.
+
+Rerun them all with `make bench`, which rewrites the sections below; run one at another
+size with `.venv/bin/python -m bench.retier --customers N`.
+"""
+
+
+def maintenance(*statements: str) -> None:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
+def server_version() -> str:
+    if db.engine.dialect.name == "postgresql":
+        return db.session.scalar(sa.text("SHOW server_version")).split()[0]
+    return db.session.scalar(sa.text("SELECT sqlite_version()"))
+
+
+def machine(versions: dict[str, str]) -> str:
+    """The machine and the database versions a run was measured on."""
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {versions.get('sqlite', 'not measured')}, "
+        f"PostgreSQL {versions.get('postgresql', 'not measured')}"
+    )
+
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Replace one benchmark's section of the report (or add it), keeping the others."""
+    text = path.read_text(encoding="utf-8") if path.exists() else FILE_HEADER
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def throwaway_database(backend: str) -> Iterator[str]:
+    """A URL to an empty database that is gone afterwards."""
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="crm-bench-")
+        try:
+            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    from tests.support.pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
