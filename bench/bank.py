@@ -21,7 +21,7 @@ from bench.common import maintenance
 from crm.extensions import db
 from crm.models import Branch, Customer, QuadrantEvent, Staff
 from crm.models.enums import BranchStage, MoveCause, Role
-from crm.services.tiering import Thresholds, quadrant_case
+from crm.services.tiering import Thresholds, insert_events, quadrant_case
 
 DEFAULTS = Thresholds(Decimal("1000000"), 60)
 SEED = 20261123
@@ -114,34 +114,14 @@ def place_under_defaults() -> int:
 
 def _write_first_placements() -> None:
     """One first-placement event per customer, as migration 0002 writes for existing ones."""
-    c = customer.c
-    db.session.execute(
-        sa.insert(events).from_select(
-            [
-                "customer_id",
-                "from_quadrant",
-                "to_quadrant",
-                "liquid_assets",
-                "willingness",
-                "capability_threshold",
-                "willingness_threshold",
-                "cause",
-                "actor_id",
-                "at",
-            ],
-            sa.select(
-                c.id,
-                sa.null(),
-                c.quadrant,
-                c.liquid_assets,
-                c.willingness,
-                sa.literal(DEFAULTS.capability, events.c.capability_threshold.type),
-                sa.literal(DEFAULTS.willingness),
-                sa.literal(MoveCause.IMPORT.value),
-                sa.null(),
-                c.created_at,
-            ),
-        )
+    insert_events(
+        sa.true(),
+        source=None,
+        target=Customer.quadrant,
+        thresholds=DEFAULTS,
+        cause=MoveCause.IMPORT,
+        actor_id=None,
+        at=Customer.created_at,
     )
     db.session.commit()
 

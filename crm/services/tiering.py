@@ -169,6 +169,48 @@ def place(
 # --- everyone ----------------------------------------------------------------------------
 
 
+def insert_events(
+    where: sa.ColumnElement[bool],
+    *,
+    source: sa.ColumnElement | None,
+    target: sa.ColumnElement,
+    thresholds: Thresholds,
+    cause: MoveCause,
+    actor_id: int | None,
+    at: sa.ColumnElement,
+) -> None:
+    """Write quadrant events for the customers matching ``where`` in one INSERT … SELECT
+    (``source`` None: a first placement)."""
+    db.session.execute(
+        sa.insert(QuadrantEvent.__table__).from_select(
+            [
+                "customer_id",
+                "from_quadrant",
+                "to_quadrant",
+                "liquid_assets",
+                "willingness",
+                "capability_threshold",
+                "willingness_threshold",
+                "cause",
+                "actor_id",
+                "at",
+            ],
+            sa.select(
+                Customer.id,
+                sa.null() if source is None else source,
+                target,
+                Customer.liquid_assets,
+                Customer.willingness,
+                sa.literal(thresholds.capability, QuadrantEvent.capability_threshold.type),
+                sa.literal(thresholds.willingness),
+                sa.literal(cause.value),
+                sa.literal(actor_id, sa.Integer),
+                at,
+            ).where(where),
+        )
+    )
+
+
 @dataclass
 class RetierSummary:
     examined: int
@@ -196,7 +238,6 @@ def retier_all(
     low, high = bounds[0] or 0, bounds[1] or -1
     new = quadrant_case(thresholds)
     table = Customer.__table__
-    events = QuadrantEvent.__table__
     dialect = db.engine.dialect.name
     start = low
     while start <= high:
@@ -206,33 +247,14 @@ def retier_all(
         if dialect == "postgresql":
             # Keep dossier writers out of this range until events and quadrants agree.
             db.session.execute(sa.text("LOCK TABLE customer IN SHARE ROW EXCLUSIVE MODE"))
-        db.session.execute(
-            sa.insert(events).from_select(
-                [
-                    "customer_id",
-                    "from_quadrant",
-                    "to_quadrant",
-                    "liquid_assets",
-                    "willingness",
-                    "capability_threshold",
-                    "willingness_threshold",
-                    "cause",
-                    "actor_id",
-                    "at",
-                ],
-                sa.select(
-                    Customer.id,
-                    Customer.quadrant,
-                    new,
-                    Customer.liquid_assets,
-                    Customer.willingness,
-                    sa.literal(thresholds.capability, QuadrantEvent.capability_threshold.type),
-                    sa.literal(thresholds.willingness),
-                    sa.literal(cause.value),
-                    sa.literal(actor.id if actor else None, sa.Integer),
-                    sa.literal(at, QuadrantEvent.at.type),
-                ).where(moving),
-            )
+        insert_events(
+            moving,
+            source=Customer.quadrant,
+            target=new,
+            thresholds=thresholds,
+            cause=cause,
+            actor_id=actor.id if actor else None,
+            at=sa.literal(at, QuadrantEvent.at.type),
         )
         db.session.execute(sa.update(table).where(moving).values(quadrant=new))
         db.session.commit()
