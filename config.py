@@ -35,6 +35,25 @@ def _base(environ: Mapping[str, str]) -> dict:
         "CRM_LOGIN_WINDOW_MINUTES": 15,
         # Behind a reverse proxy, how many hops of X-Forwarded-For to trust (0: none).
         "CRM_PROXY_HOPS": int(environ.get("CRM_PROXY_HOPS", "0") or 0),
+        # Experience planning (seed 004). Per-customer cost limits over a rolling 12 months,
+        # in yuan, per quadrant: a year of the default cadence fits with room for the
+        # planning horizon and a few discretionary experiences. Admins may change them.
+        "CRM_COST_LIMITS": {
+            "develop": "300.00",
+            "maintain": "2000.00",
+            "cultivate": "20000.00",
+            "pamper": "80000.00",
+        },
+        # How far a recorded response moves willingness (0–100), before staff adjust it.
+        "CRM_RESPONSE_DELTAS": {
+            "enthusiastic": 10,
+            "positive": 5,
+            "neutral": 0,
+            "negative": -5,
+            "no_response": -2,
+        },
+        # The rolling planner fills each customer's plan this many days ahead.
+        "CRM_PLAN_HORIZON_DAYS": int(environ.get("CRM_PLAN_HORIZON_DAYS", "28") or 28),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from crm import labels
 from crm.extensions import db
 from crm.models.enums import BranchStage, Role
-from crm.services import demo, staffing, tiering
+from crm.services import demo, planner, staffing, tiering
 from crm.services.inputs import InvalidInput
 
 
@@ -90,8 +90,8 @@ def _print_moves(summary) -> None:
         click.echo(f"  {source or '(new)':>9} -> {target:<9} {count}")
 
 
-def _retier_with_progress(run):
-    with click.progressbar(length=1, label="Re-tiering", show_pos=False) as bar:
+def _with_progress(label: str, run):
+    with click.progressbar(length=1, label=label, show_pos=False) as bar:
         state = {"done": 0}
 
         def progress(done: int, total: int) -> None:
@@ -120,8 +120,8 @@ def settings_command(capability_threshold: str | None, willingness_threshold: st
         )
     except InvalidInput as error:
         _fail(error)
-    summary = _retier_with_progress(
-        lambda progress: tiering.change_thresholds(None, wanted, progress)
+    summary = _with_progress(
+        "Re-tiering", lambda progress: tiering.change_thresholds(None, wanted, progress)
     )
     click.echo(f"Thresholds now {wanted.capability} CNY and {wanted.willingness}.")
     _print_moves(summary)
@@ -132,7 +132,32 @@ def settings_command(capability_threshold: str | None, willingness_threshold: st
 def retier_command():
     """Re-tier every customer under the current thresholds (idempotent)."""
     thresholds = tiering.current_thresholds()
-    summary = _retier_with_progress(
-        lambda progress: tiering.retier_all(thresholds, progress=progress)
+    summary = _with_progress(
+        "Re-tiering", lambda progress: tiering.retier_all(thresholds, progress=progress)
     )
     _print_moves(summary)
+
+
+@crm_group.command("plan")
+@click.option(
+    "--days",
+    type=click.IntRange(0, 366),
+    help="Plan this many days ahead (default: CRM_PLAN_HORIZON_DAYS, 28).",
+)
+@with_appcontext
+def plan_command(days: int | None):
+    """Fill every customer's plan from the cadence rules (idempotent: twice plans nothing twice)."""
+    from datetime import timedelta
+
+    from crm.services.clock import local_today
+
+    today = local_today()
+    until = planner.horizon(today) if days is None else today + timedelta(days=days)
+    summary = _with_progress(
+        "Planning",
+        lambda progress: planner.plan_contacts(until, today=today, progress=progress),
+    )
+    click.echo(
+        f"Planned {summary.planned} experiences up to {until.isoformat()}; "
+        f"cancelled {summary.cancelled} the customers' quadrants no longer allow."
+    )

@@ -8,14 +8,20 @@ from wtforms import SelectChoice
 from crm.models.enums import (
     BranchStage,
     Channel,
+    CostLevel,
+    ExperienceStatus,
     Gender,
+    Mark,
     MoveCause,
     PaymentMode,
+    PlanOrigin,
     PolicyStatus,
     ProductType,
     Quadrant,
+    Response,
     RiskLevel,
     Role,
+    Touchpoint,
 )
 
 BRANCH_STAGE = {
@@ -89,6 +95,46 @@ MOVE_CAUSE = {
     MoveCause.THRESHOLD_CHANGE: _l("Threshold change"),
     MoveCause.IMPORT: _l("Import"),
 }
+TOUCHPOINT = {
+    Touchpoint.ROUTINE: _l("Routine service"),
+    Touchpoint.VISIT: _l("Periodic visit"),
+    Touchpoint.EVENT: _l("General event"),
+    Touchpoint.PREMIUM_EVENT: _l("Premium event"),
+    Touchpoint.LIFESTYLE: _l("Lifestyle service"),
+    Touchpoint.BESPOKE: _l("Bespoke service"),
+}
+MARK = {
+    Mark.STRATEGIC: _l("☆ strategic"),
+    Mark.SHOULD: _l("√ should"),
+    Mark.DISCRETIONARY: _l("◎ discretionary"),
+    Mark.NEVER: _l("× never"),
+}
+COST_LEVEL = {
+    CostLevel.VERY_LOW: _l("very low"),
+    CostLevel.LOW: _l("low"),
+    CostLevel.MEDIUM: _l("medium"),
+    CostLevel.HIGH: _l("high"),
+    CostLevel.VERY_HIGH: _l("very high"),
+    CostLevel.EXTREME: _l("extremely high"),
+}
+EXPERIENCE_STATUS = {
+    ExperienceStatus.PLANNED: _l("Planned"),
+    ExperienceStatus.DONE: _l("Done"),
+    ExperienceStatus.NO_SHOW: _l("No-show"),
+    ExperienceStatus.CANCELLED: _l("Cancelled"),
+}
+RESPONSE = {
+    Response.ENTHUSIASTIC: _l("Enthusiastic"),
+    Response.POSITIVE: _l("Positive"),
+    Response.NEUTRAL: _l("Neutral"),
+    Response.NEGATIVE: _l("Negative"),
+    Response.NO_RESPONSE: _l("No response"),
+}
+PLAN_ORIGIN = {
+    PlanOrigin.CADENCE: _l("Cadence"),
+    PlanOrigin.STAFF: _l("Staff"),
+    PlanOrigin.EVENT: _l("Event invitation"),
+}
 
 # Field names as the change history shows them.
 FIELD = {
@@ -132,6 +178,21 @@ FIELD = {
     "willingness_threshold": _l("Willingness threshold"),
     "reason": _l("Reason"),
     "quadrant": _l("Quadrant"),
+    "category": _l("Touchpoint"),
+    "due_on": _l("Due"),
+    "held_on": _l("Held on"),
+    "planned_cost": _l("Planned cost (CNY)"),
+    "actual_cost": _l("Actual cost (CNY)"),
+    "response": _l("Customer response"),
+    "outcome": _l("Outcome"),
+    "approval_reason": _l("Approval reason"),
+    "approved_by_id": _l("Approved by"),
+    "group_event_id": _l("Group event"),
+    "title": _l("Title"),
+    "place": _l("Place"),
+    "capacity": _l("Capacity"),
+    "total_cost": _l("Total cost (CNY)"),
+    "attended": _l("Attended"),
 }
 
 # Enum values in the change history, by field.
@@ -147,6 +208,10 @@ VALUES = {
     "language": LANGUAGE,
     "quadrant": QUADRANT,
     "cause": MOVE_CAUSE,
+    "category": TOUCHPOINT,
+    "response": RESPONSE,
+    "outcome": EXPERIENCE_STATUS,
+    "origin": PLAN_ORIGIN,
 }
 
 

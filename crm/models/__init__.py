@@ -4,22 +4,29 @@ from crm.models.audit import AuditLog
 from crm.models.base import Base
 from crm.models.branch import Branch
 from crm.models.customer import Customer, Tag, customer_tag
+from crm.models.experience import Experience
+from crm.models.group_event import GroupEvent
 from crm.models.login_attempt import LoginAttempt
 from crm.models.policy import Policy
 from crm.models.quadrant_event import QuadrantEvent
 from crm.models.setting import Setting
 from crm.models.staff import Staff
+from crm.models.touchpoint import TouchpointCategory, TouchpointRule
 
 __all__ = [
     "AuditLog",
     "Base",
     "Branch",
     "Customer",
+    "Experience",
+    "GroupEvent",
     "LoginAttempt",
     "Policy",
     "QuadrantEvent",
     "Setting",
     "Staff",
     "Tag",
+    "TouchpointCategory",
+    "TouchpointRule",
     "customer_tag",
 ]

@@ -105,6 +105,68 @@ class PolicyStatus(StrEnum):
     LAPSED = "lapsed"
 
 
+class Touchpoint(StrEnum):
+    """Touchpoint categories of the experience matrix (客户体验), cheapest first (seed 004)."""
+
+    ROUTINE = "routine"  # 常规服务: SMS, e-mail, letter, parcel, messaging app
+    VISIT = "visit"  # 定期拜访
+    EVENT = "event"  # 一般活动
+    PREMIUM_EVENT = "premium_event"  # 高级活动
+    LIFESTYLE = "lifestyle"  # 生活服务
+    BESPOKE = "bespoke"  # 量身定制
+
+
+# Categories held as group events with a date, a place and a capacity.
+GROUP_TOUCHPOINTS = (Touchpoint.EVENT, Touchpoint.PREMIUM_EVENT)
+
+
+class Mark(StrEnum):
+    """A cell of the experience matrix: how a quadrant is served by a category."""
+
+    STRATEGIC = "strategic"  # ☆ 策略体验: the most important; planned first, budget first
+    SHOULD = "should"  # √ 应当体验: the baseline, planned by cadence
+    DISCRETIONARY = "discretionary"  # ◎ 酌情体验: only when staff choose it for a customer
+    NEVER = "never"  # × 不予体验: refused unless a manager approves
+
+
+# Marks the planner fills by cadence, in the order their budget is reserved.
+PLANNED_MARKS = (Mark.STRATEGIC, Mark.SHOULD)
+
+
+class CostLevel(StrEnum):
+    VERY_LOW = "very_low"  # 极低
+    LOW = "low"  # 低
+    MEDIUM = "medium"  # 中
+    HIGH = "high"  # 高
+    VERY_HIGH = "very_high"  # 很高
+    EXTREME = "extreme"  # 极高
+
+
+class ExperienceStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class Response(StrEnum):
+    """How the customer responded to an experience (体验反馈)."""
+
+    ENTHUSIASTIC = "enthusiastic"
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+    NO_RESPONSE = "no_response"
+
+
+class PlanOrigin(StrEnum):
+    """What planned an experience, so that planning policies can be compared later."""
+
+    CADENCE = "cadence"  # the rolling planner, from a cadence rule
+    STAFF = "staff"  # a staff member chose it for this customer
+    EVENT = "event"  # an invitation to a group event
+
+
 def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:
     """A portable enum column: a VARCHAR with a CHECK constraint, storing the values."""
     return sa.Enum(

@@ -33,11 +33,14 @@ class QuadrantEvent(Base):
     capability_threshold: Mapped[Decimal] = mapped_column(Money)
     willingness_threshold: Mapped[int] = mapped_column(sa.Integer)
     cause: Mapped[MoveCause] = mapped_column(enum_column(MoveCause, "move_cause"))
-    # The experience behind the move, when there is one (experiences arrive with planning).
-    experience_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # The experience behind the move, when there is one.
+    experience_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("experience.id", ondelete="SET NULL"), index=True
+    )
     note: Mapped[str | None] = mapped_column(sa.String(500))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[Staff | None] = relationship()
+    experience: Mapped[Experience | None] = relationship()  # noqa: F821
     customer: Mapped[Customer] = relationship()

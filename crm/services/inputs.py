@@ -84,3 +84,41 @@ def is_taken(column, value: Any, excluding: Any = None) -> bool:
     if excluding is not None:
         query = query.where(model.id != excluding.id)
     return db.session.scalar(query.limit(1)) is not None
+
+
+def parse_amount(
+    value: Any,
+    field: str,
+    errors: dict[str, Any],
+    *,
+    maximum: Any = None,
+    positive: bool = False,
+) -> Any:
+    """An amount in yuan from user input (``Decimal`` with two places), or None with the
+    reason under ``field`` in ``errors``. Negative amounts are never accepted."""
+    from decimal import Decimal, InvalidOperation
+
+    from flask_babel import lazy_gettext as _l
+
+    if isinstance(value, str):
+        value = value.strip().replace(",", "").replace("，", "").lstrip("¥￥")
+    try:
+        if value is None or value == "":
+            raise InvalidOperation
+        amount = Decimal(value)
+        if not amount.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, TypeError, ValueError):
+        errors[field] = _l("Enter an amount in yuan, such as 250000.00.")
+        return None
+    if amount < 0:
+        errors[field] = _l("An amount cannot be negative.")
+    elif positive and amount == 0:
+        errors[field] = _l("The amount must be more than zero.")
+    elif maximum is not None and amount > maximum:
+        errors[field] = _l("This amount is implausibly large; check the digits.")
+    elif amount != amount.quantize(Decimal("0.01")):
+        errors[field] = _l("Amounts have at most two decimal places.")
+    else:
+        return amount.quantize(Decimal("0.01"))
+    return None

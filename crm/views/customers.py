@@ -10,7 +10,17 @@ from wtforms import SelectChoice
 from crm.extensions import db
 from crm.forms import CustomerForm, PolicyForm, ReassessForm
 from crm.models import Policy
-from crm.services import access, audit, dossier, policies, tiering, willingness
+from crm.services import (
+    access,
+    audit,
+    budget,
+    dossier,
+    experiences,
+    policies,
+    tiering,
+    willingness,
+)
+from crm.services.clock import local_today
 from crm.services.customer_list import CustomerFilters, list_customers
 from crm.services.inputs import InvalidInput, as_id
 from crm.services.phones import mask_phone
@@ -125,6 +135,10 @@ def _dossier_page(customer, full_phone: str | None = None, reassess=None, status
         full_phone=full_phone,
         moves=tiering.movement(customer.id),
         reassess=reassess,
+        budget=budget.budget_for(customer),
+        upcoming=experiences.upcoming(customer),
+        past=experiences.past(customer),
+        today=local_today(),
     )
     return page, status
 

@@ -47,9 +47,9 @@ def current_locale() -> str:
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
 
 
-DATE_FIELDS = {"birth_date", "assets_as_of", "start_date", "maturity_date"}
+DATE_FIELDS = {"birth_date", "assets_as_of", "start_date", "maturity_date", "due_on", "held_on"}
 DATETIME_FIELDS = {"sms_consent_at", "sms_opt_out_at"}
-MONEY_FIELDS = {"liquid_assets", "premium"}
+MONEY_FIELDS = {"liquid_assets", "premium", "planned_cost", "actual_cost", "total_cost"}
 YES_NO_FIELDS = {"sms_consent", "is_active_account"}
 
 

@@ -1,0 +1,174 @@
+"""The experience matrix (客户体验, seed 004): which touchpoint categories serve which quadrant,
+how often the planner fills them, and what they cost. Admins edit it; every edit is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from crm.extensions import db
+from crm.models import Setting, Staff, TouchpointCategory, TouchpointRule
+from crm.models.enums import PLANNED_MARKS, Mark, Quadrant, Touchpoint
+from crm.services import audit
+from crm.services.inputs import InvalidInput, parse_amount
+
+MAX_UNIT_COST = Decimal("10000000.00")
+MAX_LIMIT = Decimal("100000000.00")
+LIMIT_KEY = "budget.limit.{}"
+
+
+def categories() -> list[TouchpointCategory]:
+    return list(
+        db.session.scalars(sa.select(TouchpointCategory).order_by(TouchpointCategory.position))
+    )
+
+
+def rules() -> dict[tuple[Quadrant, Touchpoint], TouchpointRule]:
+    return {(r.quadrant, r.category): r for r in db.session.scalars(sa.select(TouchpointRule))}
+
+
+def rule_for(quadrant: Quadrant, category: Touchpoint) -> TouchpointRule:
+    return db.session.get(TouchpointRule, (quadrant, category))
+
+
+def unit_cost(category: Touchpoint) -> Decimal:
+    return db.session.get(TouchpointCategory, category).unit_cost
+
+
+@dataclass(frozen=True)
+class PlannedRule:
+    """A matrix cell the rolling planner fills by cadence."""
+
+    quadrant: Quadrant
+    category: Touchpoint
+    mark: Mark
+    interval_days: int
+    unit_cost: Decimal
+
+    @property
+    def priority(self) -> int:
+        # Strategic experiences are planned, and take their budget, first.
+        return PLANNED_MARKS.index(self.mark)
+
+
+def planned_rules() -> list[PlannedRule]:
+    rows = db.session.execute(
+        sa.select(TouchpointRule, TouchpointCategory.unit_cost)
+        .join(TouchpointCategory, TouchpointCategory.key == TouchpointRule.category)
+        .where(TouchpointRule.mark.in_(PLANNED_MARKS), TouchpointRule.interval_days.is_not(None))
+        .order_by(TouchpointRule.quadrant, TouchpointCategory.position)
+    )
+    return [PlannedRule(r.quadrant, r.category, r.mark, r.interval_days, cost) for r, cost in rows]
+
+
+# --- cost limits --------------------------------------------------------------------------
+
+
+def cost_limits() -> dict[Quadrant, Decimal]:
+    """Per-customer budget for a rolling 12 months, per quadrant (configuration, unless an
+    admin has changed it)."""
+    defaults = current_app.config["CRM_COST_LIMITS"]
+    stored = dict(
+        db.session.execute(
+            sa.select(Setting.key, Setting.value).where(
+                Setting.key.in_([LIMIT_KEY.format(q.value) for q in Quadrant])
+            )
+        ).all()
+    )
+    return {
+        q: Decimal(stored.get(LIMIT_KEY.format(q.value), defaults[q.value])).quantize(
+            Decimal("0.01")
+        )
+        for q in Quadrant
+    }
+
+
+# --- admin edits --------------------------------------------------------------------------
+
+
+def update_matrix(actor: Staff, data: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Apply an admin's edit of the matrix, cadences, unit costs and limits; the caller commits.
+
+    ``data`` holds ``mark.<quadrant>.<category>``, ``interval.<quadrant>.<category>``,
+    ``unit_cost.<category>`` and ``limit.<quadrant>`` (any may be absent: unchanged).
+    Everything is checked first; one bad value writes nothing.
+    """
+    errors: dict[str, Any] = {}
+    marks: dict[tuple[Quadrant, Touchpoint], Mark] = {}
+    intervals: dict[tuple[Quadrant, Touchpoint], int | None] = {}
+    current = rules()
+    for (quadrant, category), rule in current.items():
+        key = f"{quadrant.value}.{category.value}"
+        raw_mark = data.get(f"mark.{key}")
+        try:
+            marks[(quadrant, category)] = rule.mark if raw_mark is None else Mark(raw_mark)
+        except ValueError:
+            errors[f"mark.{key}"] = _l("Choose one of the listed values.")
+            continue
+        raw = data.get(f"interval.{key}", rule.interval_days)
+        raw = raw.strip() if isinstance(raw, str) else raw
+        if raw in ("", None):
+            days = None
+        else:
+            try:
+                days = int(raw)
+            except (TypeError, ValueError):
+                days = 0
+            if not 1 <= days <= 366:
+                errors[f"interval.{key}"] = _l("Enter a number of days from 1 to 366.")
+        if marks[(quadrant, category)] in PLANNED_MARKS and days is None:
+            errors[f"interval.{key}"] = _l("A planned experience needs a cadence in days.")
+        intervals[(quadrant, category)] = (
+            days if marks[(quadrant, category)] in PLANNED_MARKS else None
+        )
+    costs: dict[Touchpoint, Decimal] = {}
+    for category in categories():
+        raw = data.get(f"unit_cost.{category.key.value}")
+        if raw is None:
+            costs[category.key] = category.unit_cost
+            continue
+        amount = parse_amount(raw, f"unit_cost.{category.key.value}", errors, maximum=MAX_UNIT_COST)
+        costs[category.key] = amount if amount is not None else category.unit_cost
+    limits_before = cost_limits()
+    limits: dict[Quadrant, Decimal] = {}
+    for quadrant in Quadrant:
+        raw = data.get(f"limit.{quadrant.value}")
+        if raw is None:
+            limits[quadrant] = limits_before[quadrant]
+            continue
+        amount = parse_amount(raw, f"limit.{quadrant.value}", errors, maximum=MAX_LIMIT)
+        limits[quadrant] = amount if amount is not None else limits_before[quadrant]
+    if errors:
+        raise InvalidInput(errors)
+
+    changes: dict[str, tuple[Any, Any]] = {}
+    for (quadrant, category), rule in current.items():
+        key = f"{quadrant.value}.{category.value}"
+        new_mark, new_days = marks[(quadrant, category)], intervals[(quadrant, category)]
+        if rule.mark != new_mark:
+            changes[f"mark.{key}"] = (rule.mark, new_mark)
+            rule.mark = new_mark
+        if rule.interval_days != new_days:
+            changes[f"interval.{key}"] = (rule.interval_days, new_days)
+            rule.interval_days = new_days
+    for category in categories():
+        if category.unit_cost != costs[category.key]:
+            changes[f"unit_cost.{category.key.value}"] = (category.unit_cost, costs[category.key])
+            category.unit_cost = costs[category.key]
+    for quadrant, amount in limits.items():
+        if amount != limits_before[quadrant]:
+            changes[f"limit.{quadrant.value}"] = (limits_before[quadrant], amount)
+            key = LIMIT_KEY.format(quadrant.value)
+            setting = db.session.get(Setting, key) or Setting(key=key)
+            setting.value = str(amount)
+            setting.updated_by_id = actor.id
+            db.session.add(setting)
+    if changes:
+        audit.record(actor, "matrix", 0, "update", changes)
+    return changes

@@ -1,0 +1,135 @@
+"""Experiences on a dossier: plan one, record how it went; and the staff agenda."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from crm.extensions import db
+from crm.forms import ExperienceForm, RecordForm
+from crm.models import Experience
+from crm.models.enums import ExperienceStatus
+from crm.services import access, budget, dossier, experiences, matrix
+from crm.services.clock import local_today
+from crm.services.inputs import InvalidInput
+from crm.views.helpers import label
+
+bp = Blueprint("experiences", __name__)
+
+
+def _experience_or_404(experience_id: int) -> Experience:
+    experience = db.session.get(Experience, experience_id)
+    if experience is None or not access.can_see_customer(current_user, experience.customer):
+        abort(404)
+    return experience
+
+
+def _version(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+@bp.route("/customers/<id:customer_id>/experiences/new", methods=["GET", "POST"])
+@login_required
+def new(customer_id: int):
+    customer = access.get_customer_or_404(customer_id, current_user)
+    form = ExperienceForm()
+    if request.method == "GET":
+        form.category.data = request.args.get("category", "visit")
+        form.due_on.data = local_today()
+    if form.validate_on_submit():
+        try:
+            experience = experiences.add_experience(current_user, customer, form.domain_data())
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            if experience.approved_by_id:
+                flash(_("Experience planned with your approval."), "success")
+            else:
+                flash(_("Experience planned."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id, _anchor="plan"))
+    return render_template(
+        "experiences/form.html",
+        form=form,
+        customer=customer,
+        budget=budget.budget_for(customer),
+        rules=matrix.rules(),
+        categories=matrix.categories(),
+        may_approve=experiences.may_approve(current_user),
+    )
+
+
+@bp.route("/experiences/<id:experience_id>/record", methods=["GET", "POST"])
+@login_required
+def record(experience_id: int):
+    experience = _experience_or_404(experience_id)
+    customer = experience.customer
+    form = RecordForm()
+    if request.method == "GET":
+        form.outcome.data = experience.status.value if experience.group_event_id else "done"
+        form.held_on.data = min(experience.due_on, local_today())
+        form.liquid_assets.data = f"{customer.liquid_assets:.2f}"
+        form.version.data = experience.version
+        form.customer_version.data = customer.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            recorded = experiences.record_experience(
+                current_user,
+                experience,
+                form.domain_data(),
+                _version(form.version.data),
+                _version(form.customer_version.data),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        except dossier.StaleDossier as stale:
+            db.session.rollback()
+            experience = _experience_or_404(experience_id)
+            customer = experience.customer
+            conflict = stale.missed
+            form.version.data = experience.version
+            form.customer_version.data = customer.version
+            form.form_errors.append(
+                _("Someone else changed this customer or experience while you were recording.")
+                + " "
+                + _("Check the current values and save again.")
+            )
+        else:
+            db.session.commit()
+            if recorded.moved_to is not None:
+                flash(
+                    _(
+                        "Experience recorded: the customer moved from %(a)s to %(b)s.",
+                        a=label("quadrant", recorded.moved_from),
+                        b=label("quadrant", recorded.moved_to),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Experience recorded."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    if experience.recorded_at is not None or (
+        experience.group_event_id is None and experience.status != ExperienceStatus.PLANNED
+    ):
+        form.form_errors.append(_("This experience has already been recorded."))
+    return render_template(
+        "experiences/record.html",
+        form=form,
+        experience=experience,
+        customer=customer,
+        deltas=current_app.config["CRM_RESPONSE_DELTAS"],
+        missed=conflict,
+    )
+
+
+@bp.route("/agenda")
+@login_required
+def agenda():
+    return render_template("experiences/agenda.html", agenda=experiences.agenda(current_user))
