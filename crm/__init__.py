@@ -94,12 +94,12 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from crm.views import admin, auth, customers, grid, health
+    from crm.views import admin, auth, customers, events, experiences, grid, health
     from crm.views.helpers import IdConverter
 
     app.url_map.converters["id"] = IdConverter
 
-    for module in (auth, customers, grid, admin, health):
+    for module in (auth, customers, experiences, events, grid, admin, health):
         app.register_blueprint(module.bp)
 
 

@@ -19,6 +19,7 @@ from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Optional
 
 from crm import labels
+from crm.models.enums import ExperienceStatus
 from crm.services.inputs import InvalidInput
 
 
@@ -152,3 +153,106 @@ class ThresholdsForm(DomainForm):
         validators=[InputRequired()],
         description=_l("A willingness score at or above this is high willingness."),
     )
+
+
+class ExperienceForm(DomainForm):
+    """Staff plan one experience for a customer (a manager may approve one over the rules)."""
+
+    category = SelectField(_l("Touchpoint"), choices=labels.choices(labels.TOUCHPOINT))
+    due_on = DateField(_l("Due"), validators=[InputRequired()])
+    planned_cost = StringField(
+        _l("Planned cost (CNY)"),
+        validators=[Optional()],
+        description=_l("Leave empty for the category's unit cost."),
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+    approval_reason = TextAreaField(
+        _l("Approval reason"),
+        validators=[Optional()],
+        description=_l("Managers only: approve a plan the matrix or the budget would refuse."),
+    )
+
+
+class RecordForm(DomainForm):
+    """How an experience went (体验记录) and the dossier revision (档案修正) made with it."""
+
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=[
+            SelectChoice(s.value, labels.EXPERIENCE_STATUS[s])
+            for s in (ExperienceStatus.DONE, ExperienceStatus.NO_SHOW, ExperienceStatus.CANCELLED)
+        ],
+        validate_choice=False,  # the domain says what is wrong, in the same words everywhere
+    )
+    held_on = DateField(_l("Held on"), validators=[Optional()])
+    response = SelectField(
+        _l("Customer response"),
+        choices=[SelectChoice("", "—"), *labels.choices(labels.RESPONSE)],
+        validate_choice=False,
+    )
+    actual_cost = StringField(
+        _l("Actual cost (CNY)"),
+        validators=[Optional()],
+        description=_l("Leave empty for the planned cost."),
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+    liquid_assets = StringField(_l("Liquid assets (CNY)"), validators=[Optional()])
+    willingness = StringField(
+        _l("Willingness (0–100)"),
+        validators=[Optional()],
+        description=_l("Leave empty to move it by the response; or enter your own judgement."),
+    )
+    customer_version = HiddenField()
+    version = HiddenField()
+
+    def domain_data(self) -> dict:
+        data = super().domain_data()
+        data.pop("customer_version", None)
+        return data
+
+
+class GroupEventForm(DomainForm):
+    """A group event (一般活动, 高级活动): date, place, capacity and total cost."""
+
+    category = SelectField(_l("Touchpoint"), validate_choice=False)
+    title = StringField(_l("Title"), validators=[Optional()])
+    held_on = DateField(_l("Date"), validators=[Optional()])
+    place = StringField(_l("Place"), validators=[Optional()])
+    capacity = StringField(_l("Capacity"), validators=[Optional()])
+    total_cost = StringField(
+        _l("Total cost (CNY)"),
+        validators=[Optional()],
+        description=_l("Shared equally by the guests who attend."),
+    )
+    branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
+    notes = TextAreaField(_l("Notes"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        from crm.models.enums import GROUP_TOUCHPOINTS
+
+        super().__init__(*args, **kwargs)
+        self.category.choices = [
+            SelectChoice(t.value, labels.TOUCHPOINT[t]) for t in GROUP_TOUCHPOINTS
+        ]
+
+    def fill_choices(self, branches) -> None:
+        self.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
+
+
+class InviteForm(DomainForm):
+    """Invite one customer to a group event, by customer number."""
+
+    customer_id = StringField(_l("Customer no."), validators=[Optional()])
+    approval_reason = TextAreaField(
+        _l("Approval reason"),
+        validators=[Optional()],
+        description=_l(
+            "Managers only: approve an invitation the matrix or the budget would refuse."
+        ),
+    )
+
+
+class AttendanceForm(DomainForm):
+    """Who came to a group event; the ticked customers arrive as ``attended`` values."""
+
+    version = HiddenField()

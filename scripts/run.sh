@@ -8,6 +8,7 @@ export FLASK_APP=wsgi
 
 "$BIN/flask" db upgrade
 "$BIN/flask" crm demo --if-empty --customers "${DEMO_CUSTOMERS:-1000}"
+"$BIN/flask" crm plan
 echo
 "$BIN/flask" crm demo-logins
 echo

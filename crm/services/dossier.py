@@ -20,7 +20,7 @@ from crm.extensions import db
 from crm.models import AuditLog, Branch, Customer, Staff, Tag
 from crm.models.base import utcnow
 from crm.models.enums import Channel, Gender, MoveCause, RiskLevel
-from crm.services import access, audit, tiering
+from crm.services import access, audit, planner, tiering
 from crm.services.clock import local_today
 from crm.services.inputs import (
     InvalidInput,
@@ -331,9 +331,10 @@ def update_customer(
     with db.session.no_autoflush:
         _apply(customer, values)
         changes = audit.diff(before, _snapshot(customer))
+        moved = None
         if changes:
             # Every revision re-evaluates the quadrant (the operating loop, seed 004).
-            tiering.place(customer, MoveCause.DOSSIER_EDIT, user)
+            moved = tiering.place(customer, MoveCause.DOSSIER_EDIT, user)
     if not changes:
         return {}
     # Touch the row even when only tags changed, so the version moves with every revision.
@@ -348,6 +349,8 @@ def update_customer(
         customer_id=customer.id,
         version=customer.version,
     )
+    if moved is not None:
+        planner.replan_customer(customer)
     return changes
 
 

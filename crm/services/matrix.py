@@ -92,13 +92,35 @@ def cost_limits() -> dict[Quadrant, Decimal]:
 # --- admin edits --------------------------------------------------------------------------
 
 
+def fingerprint() -> str:
+    """A digest of the whole matrix as stored: the edit page carries it, so an admin who
+    saves over someone else's newer edit is told instead of silently undoing it."""
+    import hashlib
+
+    parts = [f"{r.quadrant}.{r.category}={r.mark}/{r.interval_days}" for r in rules().values()]
+    parts += [f"{c.key}={c.unit_cost}" for c in categories()]
+    parts += [f"{q}={amount}" for q, amount in cost_limits().items()]
+    return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()[:16]
+
+
 def update_matrix(actor: Staff, data: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Apply an admin's edit of the matrix, cadences, unit costs and limits; the caller commits.
 
     ``data`` holds ``mark.<quadrant>.<category>``, ``interval.<quadrant>.<category>``,
-    ``unit_cost.<category>`` and ``limit.<quadrant>`` (any may be absent: unchanged).
+    ``unit_cost.<category>`` and ``limit.<quadrant>`` (any may be absent: unchanged), and
+    the ``fingerprint`` of the matrix the edit began from.
     Everything is checked first; one bad value writes nothing.
     """
+    seen = data.get("fingerprint")
+    if seen is not None and seen != fingerprint():
+        raise InvalidInput(
+            {
+                "": _l(
+                    "Someone else saved the matrix since you opened it. "
+                    "Reload the page to see their values, then make your change again."
+                )
+            }
+        )
     errors: dict[str, Any] = {}
     marks: dict[tuple[Quadrant, Touchpoint], Mark] = {}
     intervals: dict[tuple[Quadrant, Touchpoint], int | None] = {}

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from crm.models import Customer, Staff
 from crm.models.enums import MoveCause
-from crm.services import audit, tiering
+from crm.services import audit, planner, tiering
 from crm.services.dossier import StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, refuse_control_characters
 
@@ -44,7 +44,7 @@ def reassess_willingness(
     if score == old:
         return
     customer.willingness = score
-    tiering.place(customer, MoveCause.REASSESSMENT, user, note=reason)
+    moved = tiering.place(customer, MoveCause.REASSESSMENT, user, note=reason)
     flush_revision(Customer, customer.id, expected_version)
     audit.record(
         user,
@@ -56,3 +56,6 @@ def reassess_willingness(
         version=customer.version,
         reason=reason,
     )
+    if moved is not None:
+        # The plan follows the customer into the new quadrant.
+        planner.replan_customer(customer)

@@ -1,4 +1,4 @@
-"""Admins manage staff accounts and branches. Everyone else finds nothing here (404)."""
+"""Admins manage staff, branches, thresholds and the experience matrix. Others get 404."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 from crm.extensions import db
 from crm.forms import BranchForm, StaffForm, ThresholdsForm
 from crm.models import Branch, Staff
-from crm.services import staffing, tiering
+from crm.services import matrix, staffing, tiering
 from crm.services.inputs import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -144,3 +144,34 @@ def settings():
             )
             return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, current=current)
+
+
+@bp.route("/matrix", methods=["GET", "POST"], endpoint="matrix")
+@admin_required
+def matrix_page():
+    """The experience matrix (客户体验矩阵): marks, cadences, unit costs and cost limits."""
+    submitted: dict[str, str] = {}
+    errors: dict = {}
+    if request.method == "POST":
+        submitted = request.form.to_dict()
+        try:
+            changes = matrix.update_matrix(current_user, submitted)
+        except InvalidInput as error:
+            db.session.rollback()
+            errors = error.errors
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("Experience matrix saved."), "success")
+            else:
+                flash(_("Nothing changed."), "info")
+            return redirect(url_for("admin.matrix"))
+    return render_template(
+        "admin/matrix.html",
+        categories=matrix.categories(),
+        rules=matrix.rules(),
+        limits=matrix.cost_limits(),
+        fingerprint=matrix.fingerprint(),
+        submitted=submitted,
+        errors=errors,
+    )

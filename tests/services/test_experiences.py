@@ -78,7 +78,9 @@ def test_over_the_limit_a_manager_approves_with_a_reason(world, develop):
     approved = plan(world.manager, develop, **data, approval_reason="子女留学咨询, 重点客户")
     assert approved.approved_by_id == world.manager.id
     row = db.session.scalars(
-        sa.select(AuditLog).where(AuditLog.entity == "experience", AuditLog.field == "approved_by_id")
+        sa.select(AuditLog).where(
+            AuditLog.entity == "experience", AuditLog.field == "approved_by_id"
+        )
     ).one()
     assert row.reason == "子女留学咨询, 重点客户" and row.customer_id == develop.id
 
@@ -86,7 +88,9 @@ def test_over_the_limit_a_manager_approves_with_a_reason(world, develop):
 def test_a_never_category_is_refused_unless_approved(world, develop):
     with pytest.raises(InvalidInput) as refused:
         experiences.add_experience(
-            world.alice, develop, {"category": "bespoke", "due_on": local_today(), "planned_cost": "0"}
+            world.alice,
+            develop,
+            {"category": "bespoke", "due_on": local_today(), "planned_cost": "0"},
         )
     db.session.rollback()
     assert "category" in refused.value.errors

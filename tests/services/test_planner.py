@@ -151,9 +151,7 @@ def test_first_visits_are_spread_and_the_cadence_follows_the_rule(world):
     assert len(firsts) > 1
 
 
-def test_strategic_experiences_take_the_budget_first_and_planning_stops_at_the_limit(
-    world, app
-):
+def test_strategic_experiences_take_the_budget_first_and_planning_stops_at_the_limit(world, app):
     customer = customer_in(world.alice, Quadrant.MAINTAIN)
     db.session.commit()
     planner.plan_contacts(TODAY + timedelta(days=28), today=TODAY)
@@ -236,3 +234,27 @@ def test_chunks_plan_the_same_as_one_pass(world, chunk):
     one_pass = plan(100_000)
     assert len(one_pass) > 4 * 15
     assert plan(chunk) == one_pass
+
+
+def test_a_reassessment_that_moves_the_customer_refits_the_plan_at_once(world):
+    from crm.services import willingness
+    from crm.services.clock import local_today
+
+    customer = customer_in(world.alice, Quadrant.MAINTAIN)
+    db.session.commit()
+    today = local_today()
+    planner.plan_contacts(planner.horizon(today) + timedelta(days=90), today=today)
+    assert planned(customer, Touchpoint.EVENT)
+
+    willingness.reassess_willingness(world.alice, customer, 25, "投诉后关系疏远", customer.version)
+    db.session.commit()
+    assert customer.quadrant == Quadrant.DEVELOP
+    assert planned(customer, Touchpoint.EVENT) == []
+    cancelled = db.session.scalars(
+        sa.select(Experience).where(
+            Experience.customer_id == customer.id,
+            Experience.category == Touchpoint.EVENT,
+            Experience.status == ExperienceStatus.CANCELLED,
+        )
+    ).all()
+    assert cancelled
