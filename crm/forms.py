@@ -19,7 +19,7 @@ from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Optional
 
 from crm import labels
-from crm.models.enums import ExperienceStatus
+from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus
 from crm.services.inputs import InvalidInput
 
 
@@ -214,7 +214,11 @@ class RecordForm(DomainForm):
 class GroupEventForm(DomainForm):
     """A group event (一般活动, 高级活动): date, place, capacity and total cost."""
 
-    category = SelectField(_l("Touchpoint"), validate_choice=False)
+    category = SelectField(
+        _l("Touchpoint"),
+        choices=[SelectChoice(t.value, labels.TOUCHPOINT[t]) for t in GROUP_TOUCHPOINTS],
+        validate_choice=False,  # the domain refuses other categories, in its own words
+    )
     title = StringField(_l("Title"), validators=[Optional()])
     held_on = DateField(_l("Date"), validators=[Optional()])
     place = StringField(_l("Place"), validators=[Optional()])
@@ -226,14 +230,6 @@ class GroupEventForm(DomainForm):
     )
     branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
     notes = TextAreaField(_l("Notes"), validators=[Optional()])
-
-    def __init__(self, *args, **kwargs):
-        from crm.models.enums import GROUP_TOUCHPOINTS
-
-        super().__init__(*args, **kwargs)
-        self.category.choices = [
-            SelectChoice(t.value, labels.TOUCHPOINT[t]) for t in GROUP_TOUCHPOINTS
-        ]
 
     def fill_choices(self, branches) -> None:
         self.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]

@@ -88,7 +88,7 @@ def _quadrant_label(quadrant: Quadrant) -> str:
     return QUADRANT[quadrant]
 
 
-def _lock(customer: Customer) -> None:
+def lock_budget(customer: Customer) -> None:
     """Serialise budget checks for one customer (two plans at once could both fit alone)."""
     if db.engine.dialect.name == "postgresql":
         db.session.execute(
@@ -127,7 +127,7 @@ def add_experience(user: Staff, customer: Customer, data: Mapping[str, Any]) -> 
     if errors:
         raise InvalidInput(errors)
 
-    _lock(customer)
+    lock_budget(customer)
     approval = refusal_reasons(customer, category, cost, today)
     if approval:
         if not may_approve(user):

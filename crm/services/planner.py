@@ -95,6 +95,8 @@ def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) 
         sa.and_(Experience.approved_by_id.is_(None), TouchpointRule.mark == Mark.NEVER),
         sa.and_(
             Experience.origin == PlanOrigin.CADENCE,
+            # An invitation to a group event is a person's choice, kept unless "never".
+            Experience.group_event_id.is_(None),
             sa.or_(
                 TouchpointRule.mark.not_in(PLANNED_MARKS),
                 TouchpointRule.interval_days.is_(None),

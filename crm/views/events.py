@@ -1,0 +1,154 @@
+"""Group events (一般活动, 高级活动): create, invite, record attendance."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from crm.extensions import db
+from crm.forms import AttendanceForm, GroupEventForm, InviteForm
+from crm.models import Experience, GroupEvent
+from crm.models.enums import ExperienceStatus
+from crm.services import access, events, experiences
+from crm.services.clock import local_today
+from crm.services.inputs import InvalidInput
+
+bp = Blueprint("events", __name__)
+
+
+def _event_or_404(event_id: int) -> GroupEvent:
+    """An event of the user's scope, or 404 whether it exists or not."""
+    event = db.session.get(GroupEvent, event_id)
+    if event is None or not events.can_see_event(current_user, event):
+        abort(404)
+    return event
+
+
+def _version(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+@bp.route("/events")
+@login_required
+def index():
+    today = local_today()
+    return render_template(
+        "events/index.html", listing=events.events_for(current_user, today), today=today
+    )
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = GroupEventForm()
+    form.fill_choices(access.visible_branches(current_user))
+    if request.method == "GET":
+        form.held_on.data = local_today()
+        form.branch_id.data = current_user.branch_id
+    if form.validate_on_submit():
+        try:
+            event = events.create_event(current_user, form.domain_data())
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            flash(_("Event created. Invite your customers below."), "success")
+            return redirect(url_for("events.show", event_id=event.id))
+    return render_template("events/form.html", form=form)
+
+
+def _event_page(event: GroupEvent, invite=None, attendance=None, attended=None):
+    if attendance is None:
+        attendance = AttendanceForm()
+        attendance.version.data = event.version
+    guests = events.guests(event)
+    taken = sum(1 for g in guests if g.status != ExperienceStatus.CANCELLED)
+    return render_template(
+        "events/show.html",
+        event=event,
+        guests=guests,
+        taken=taken,
+        share=events.share_estimate(event),
+        today=local_today(),
+        invite=invite or InviteForm(),
+        attendance=attendance,
+        attended=attended,
+        may_record=events.may_record_attendance(current_user, event),
+        may_approve=experiences.may_approve(current_user),
+    )
+
+
+@bp.route("/events/<id:event_id>")
+@login_required
+def show(event_id: int):
+    return _event_page(_event_or_404(event_id))
+
+
+@bp.route("/events/<id:event_id>/invite", methods=["POST"])
+@login_required
+def invite(event_id: int):
+    event = _event_or_404(event_id)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            customer = events.find_customer(current_user, form.customer_id.data)
+            experience = events.invite(current_user, event, customer, form.approval_reason.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            if experience.approved_by_id == current_user.id and form.approval_reason.data:
+                flash(_("%(name)s invited with your approval.", name=customer.name), "success")
+            else:
+                flash(_("%(name)s invited.", name=customer.name), "success")
+            return redirect(url_for("events.show", event_id=event.id, _anchor="guests"))
+    return _event_page(_event_or_404(event_id), invite=form)
+
+
+@bp.route("/events/<id:event_id>/invitations/<id:experience_id>/cancel", methods=["POST"])
+@login_required
+def cancel_invitation(event_id: int, experience_id: int):
+    event = _event_or_404(event_id)
+    experience = db.session.get(Experience, experience_id)
+    if (
+        experience is None
+        or experience.group_event_id != event.id
+        or not access.can_see_customer(current_user, experience.customer)
+    ):
+        abort(404)
+    try:
+        events.cancel_invitation(current_user, event, experience)
+    except InvalidInput as error:
+        db.session.rollback()
+        for message in error.errors.values():
+            flash(str(message), "error")
+    else:
+        db.session.commit()
+        flash(_("Invitation cancelled."), "success")
+    return redirect(url_for("events.show", event_id=event_id, _anchor="guests"))
+
+
+@bp.route("/events/<id:event_id>/attendance", methods=["POST"])
+@login_required
+def attendance(event_id: int):
+    event = _event_or_404(event_id)
+    form = AttendanceForm()
+    attended = request.form.getlist("attended")
+    if form.validate_on_submit():
+        try:
+            events.record_attendance(current_user, event, attended, _version(form.version.data))
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+            form.version.data = _event_or_404(event_id).version
+        else:
+            db.session.commit()
+            flash(_("Attendance recorded. Now record each guest's response."), "success")
+            return redirect(url_for("events.show", event_id=event.id, _anchor="guests"))
+    return _event_page(_event_or_404(event_id), attendance=form, attended=set(attended))
