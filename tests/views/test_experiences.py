@@ -145,3 +145,24 @@ def test_develop_quadrant_label_on_plan_form(world, develop, auth):
     page = auth.client.get(f"/customers/{develop.id}/experiences/new").get_data(as_text=True)
     assert develop.quadrant == Quadrant.DEVELOP
     assert "× 不予体验" in page and "¥80.00" in page
+
+
+def test_dossier_history_names_the_experience_and_its_approver(world, develop, auth):
+    experiences.add_experience(
+        world.manager,
+        develop,
+        {
+            "category": "bespoke",
+            "due_on": local_today(),
+            "planned_cost": "0",
+            "approval_reason": "行长特批",
+        },
+    )
+    db.session.commit()
+    auth.login("alice")
+    history = auth.client.get(f"/customers/{develop.id}").get_data(as_text=True)
+    history = history[history.index('class="history"') :]
+    assert "客户体验 #" in history and "量身定制" in history
+    assert "行长特批" in history
+    approver = history[history.index("批准人") :]
+    assert approver.index("Manager") < approver.index("</tr>")  # a name, not an id
