@@ -54,6 +54,26 @@ def _base(environ: Mapping[str, str]) -> dict:
         },
         # The rolling planner fills each customer's plan this many days ahead.
         "CRM_PLAN_HORIZON_DAYS": int(environ.get("CRM_PLAN_HORIZON_DAYS", "28") or 28),
+        # Outreach (DESIGN.md "Outreach and the scheduler").
+        "CRM_SMS_PROVIDER": environ.get("CRM_SMS_PROVIDER", "console"),
+        # The console provider's file; None: sms-console.jsonl in the instance folder.
+        "CRM_SMS_CONSOLE_PATH": environ.get("CRM_SMS_CONSOLE_PATH") or None,
+        "CRM_SMS_SIGNATURE": environ.get("CRM_SMS_SIGNATURE", "【银保服务】"),
+        "CRM_SMS_OPT_OUT_LINE": environ.get("CRM_SMS_OPT_OUT_LINE", "拒收请回复R"),
+        "CRM_SMS_LOCALE": environ.get("CRM_SMS_LOCALE", "zh_CN"),
+        # Marketing SMS go out only between these local times, at most this many per
+        # customer in any 7 days.
+        "CRM_SMS_WINDOW": (
+            environ.get("CRM_SMS_WINDOW_START", "09:00"),
+            environ.get("CRM_SMS_WINDOW_END", "20:00"),
+        ),
+        "CRM_SMS_WEEKLY_CAP": int(environ.get("CRM_SMS_WEEKLY_CAP", "2") or 2),
+        # Shared secret the provider's inbound-reply callback presents (empty: endpoint off).
+        "CRM_SMS_INBOUND_TOKEN": environ.get("CRM_SMS_INBOUND_TOKEN", ""),
+        # Messages claimed per dispatch transaction, and how long a message may sit in
+        # "sending" before it is taken for a crashed dispatcher's and reconciled.
+        "CRM_DISPATCH_BATCH": 500,
+        "CRM_SENDING_STALE_SECONDS": 300,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -23,6 +23,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
         os.makedirs(app.instance_path, exist_ok=True)
         path = os.path.join(app.instance_path, "crm.sqlite3")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("CRM_SMS_CONSOLE_PATH"):
+        app.config["CRM_SMS_CONSOLE_PATH"] = os.path.join(app.instance_path, "sms-console.jsonl")
 
     register_proxy(app)
     register_extensions(app)
@@ -94,12 +96,12 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from crm.views import admin, auth, customers, events, experiences, grid, health
+    from crm.views import admin, auth, customers, events, experiences, grid, health, outreach
     from crm.views.helpers import IdConverter
 
     app.url_map.converters["id"] = IdConverter
 
-    for module in (auth, customers, experiences, events, grid, admin, health):
+    for module in (auth, customers, experiences, events, grid, admin, health, outreach):
         app.register_blueprint(module.bp)
 
 

@@ -40,7 +40,7 @@ def database_urls(tmp_path_factory):
 
 # Reference data the migrations seed (the experience matrix of seed 004): each test starts
 # from these rows as migrated, even if an earlier test edited them.
-REFERENCE_TABLES = ("touchpoint_category", "touchpoint_rule")
+REFERENCE_TABLES = ("touchpoint_category", "touchpoint_rule", "sms_template")
 _reference_rows: dict[str, dict[str, list[dict]]] = {}
 
 

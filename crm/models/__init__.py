@@ -7,9 +7,13 @@ from crm.models.customer import Customer, Tag, customer_tag
 from crm.models.experience import Experience
 from crm.models.group_event import GroupEvent
 from crm.models.login_attempt import LoginAttempt
+from crm.models.notification import Notification
+from crm.models.outbox import OutboxMessage
 from crm.models.policy import Policy
 from crm.models.quadrant_event import QuadrantEvent
+from crm.models.scheduler import JobRun, SchedulerLease
 from crm.models.setting import Setting
+from crm.models.sms_template import SmsTemplate
 from crm.models.staff import Staff
 from crm.models.touchpoint import TouchpointCategory, TouchpointRule
 
@@ -20,10 +24,15 @@ __all__ = [
     "Customer",
     "Experience",
     "GroupEvent",
+    "JobRun",
     "LoginAttempt",
+    "Notification",
+    "OutboxMessage",
     "Policy",
     "QuadrantEvent",
+    "SchedulerLease",
     "Setting",
+    "SmsTemplate",
     "Staff",
     "Tag",
     "TouchpointCategory",

@@ -167,6 +167,27 @@ class PlanOrigin(StrEnum):
     EVENT = "event"  # an invitation to a group event
 
 
+class OutboxStatus(StrEnum):
+    """Where an outgoing message is. A message is a row before it is anything else."""
+
+    QUEUED = "queued"  # waiting for its window, its cap or the next dispatch
+    SENDING = "sending"  # claimed, committed before the provider is called
+    SENT = "sent"  # the provider accepted it (its id recorded)
+    FAILED = "failed"  # the provider refused it for good
+    SKIPPED = "skipped"  # a rule forbids it now (no consent, opted out)
+    RECONCILE = "reconcile"  # fate unknown after a crash and the provider cannot say
+
+
+class MessagePurpose(StrEnum):
+    MARKETING = "marketing"  # a planned contact with a customer: consent, window and caps apply
+    STAFF = "staff"  # a reminder to a staff member about their own work
+
+
+class NotificationKind(StrEnum):
+    DIGEST = "digest"  # the morning digest of the day's work
+    VISIT_REMINDER = "visit_reminder"  # before a visit or event
+
+
 def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:
     """A portable enum column: a VARCHAR with a CHECK constraint, storing the values."""
     return sa.Enum(

@@ -33,6 +33,11 @@ class Staff(UserMixin, Base):
     language: Mapped[str | None] = mapped_column(sa.String(8))
     timezone: Mapped[str] = mapped_column(sa.String(40), default="Asia/Shanghai")
     is_active_account: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # Where reminders may also go, besides the notifications page (each needs a switch on).
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    email: Mapped[str | None] = mapped_column(sa.String(120))
+    notify_by_sms: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    notify_by_email: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")

@@ -1,0 +1,472 @@
+"""The outbox (发件箱): planned SMS become rows, and the dispatcher sends each exactly once.
+
+Enqueue turns routine contacts due today into rows rendered from a template, each with an
+idempotency key (one per planned contact), so running it twice queues nothing twice.
+
+Dispatch claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two dispatchers never
+claim the same row), commits them as "sending" *before* calling the provider, applies the
+rules (consent, opt-out, window, weekly cap) and records the provider's id after. A crash
+leaves rows in "sending"; the next dispatch asks the provider about each one that has sat
+there too long (``reconcile``): sent → recorded as sent, never received → queued again,
+unknown → marked for reconciliation by a person. Nothing is re-sent blindly. One failing
+recipient never stops the batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crm.extensions import db
+from crm.models import Customer, Experience, OutboxMessage, SmsTemplate, Staff
+from crm.models.base import utcnow
+from crm.models.enums import (
+    ExperienceStatus,
+    Gender,
+    MessagePurpose,
+    OutboxStatus,
+    Touchpoint,
+)
+from crm.providers import LookupResult, ProviderError, SmsProvider, provider_for
+from crm.services import sms_rules
+from crm.services.clock import business_zone, local_today
+
+# Overdue routine contacts older than this are not sent late; the planner plans the next.
+LATE_LIMIT = timedelta(days=3)
+RETRY_DELAY = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "皇甫", "尉迟", "公孙", "令狐")
+
+
+def experience_key(experience_id: int) -> str:
+    return f"experience:{experience_id}"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def greeting(customer: Customer, locale: str) -> str:
+    """How an SMS addresses the customer: 张先生 / 张女士, or the name as it stands."""
+    name = customer.name.strip()
+    if locale.startswith("zh") and customer.gender != Gender.UNSPECIFIED and name:
+        surname = next((s for s in COMPOUND_SURNAMES if name.startswith(s)), name[0])
+        return surname + ("先生" if customer.gender == Gender.MALE else "女士")
+    return name
+
+
+def choose_template(
+    templates: list[SmsTemplate], customer: Customer, experience_id: int
+) -> SmsTemplate:
+    """Rotate through the topics the customer's willingness suits; closer customers get the
+    personal ones every other time (seed 004: from templated to personal)."""
+    suited = [t for t in templates if t.min_willingness <= customer.willingness]
+    personal = [t for t in suited if t.min_willingness > 0]
+    if personal and experience_id % 2 == 0:
+        return personal[(experience_id // 2) % len(personal)]
+    general = [t for t in suited if t.min_willingness == 0] or suited
+    return general[experience_id % len(general)]
+
+
+def marketing_text(body: str) -> str:
+    """The signature first and the opt-out line last, as marketing SMS must carry them."""
+    config = current_app.config
+    return f"{config['CRM_SMS_SIGNATURE']}{body}{config['CRM_SMS_OPT_OUT_LINE']}"
+
+
+def render(template: SmsTemplate, customer: Customer, owner: Staff | None) -> str:
+    fields = {
+        "name": customer.name,
+        "greeting": greeting(customer, template.locale),
+        "owner": owner.display_name if owner else "",
+    }
+    return marketing_text(template.body.format_map(fields))
+
+
+def _templates(locale: str) -> list[SmsTemplate]:
+    templates = list(
+        db.session.scalars(
+            sa.select(SmsTemplate)
+            .where(SmsTemplate.locale == locale, SmsTemplate.active.is_(True))
+            .order_by(SmsTemplate.key)
+        )
+    )
+    if not templates:
+        raise RuntimeError(f"No active SMS templates for {locale}")
+    return templates
+
+
+# --- enqueue ----------------------------------------------------------------------------
+
+
+def _insert_ignoring_duplicates(rows: list[dict]) -> int:
+    """Insert outbox rows; a row whose idempotency key exists is left as it is."""
+    if not rows:
+        return 0
+    dialect = db.engine.dialect.name
+    table = OutboxMessage.__table__
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    result = db.session.connection().execute(
+        insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id),
+        rows,
+    )
+    return len(result.all())
+
+
+def enqueue_due(today: date | None = None, now: datetime | None = None, chunk: int = 5_000) -> int:
+    """Queue the routine contacts due today (or a little late) as SMS; idempotent."""
+    today = today or local_today()
+    now = now or utcnow()
+    locale = current_app.config["CRM_SMS_LOCALE"]
+    templates = _templates(locale)
+    not_before = sms_rules.next_window_start(now)
+    queued = 0
+    last_id = 0
+    while True:
+        batch = db.session.execute(
+            sa.select(Experience.id, Customer, Staff)
+            .join(Customer, Customer.id == Experience.customer_id)
+            .join(Staff, Staff.id == Customer.owner_id)
+            .where(
+                Experience.id > last_id,
+                Experience.category == Touchpoint.ROUTINE,
+                Experience.status == ExperienceStatus.PLANNED,
+                Experience.due_on <= today,
+                Experience.due_on >= today - LATE_LIMIT,
+                ~sa.exists().where(OutboxMessage.experience_id == Experience.id),
+            )
+            .order_by(Experience.id)
+            .limit(chunk)
+        ).all()
+        if not batch:
+            break
+        rows = []
+        for experience_id, customer, owner in batch:
+            template = choose_template(templates, customer, experience_id)
+            rows.append(
+                {
+                    "idempotency_key": experience_key(experience_id),
+                    "purpose": MessagePurpose.MARKETING,
+                    "channel": "sms",
+                    "customer_id": customer.id,
+                    "experience_id": experience_id,
+                    "recipient": customer.phone,
+                    "template_key": template.key,
+                    "body": render(template, customer, owner),
+                    "status": OutboxStatus.QUEUED,
+                    "not_before": not_before,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
+        queued += _insert_ignoring_duplicates(rows)
+        db.session.commit()
+        last_id = batch[-1][0]
+    return queued
+
+
+def enqueue_staff_message(
+    staff: Staff, key: str, body: str, *, channel: str = "sms", now: datetime | None = None
+) -> bool:
+    """Queue a reminder to a staff member's own phone or e-mail (no marketing rules);
+    False if one with this key exists already. The caller commits."""
+    recipient = staff.phone if channel == "sms" else staff.email
+    if not recipient:
+        return False
+    return bool(
+        _insert_ignoring_duplicates(
+            [
+                {
+                    "idempotency_key": key,
+                    "purpose": MessagePurpose.STAFF,
+                    "channel": channel,
+                    "staff_id": staff.id,
+                    "recipient": recipient,
+                    "body": body,
+                    "status": OutboxStatus.QUEUED,
+                    "not_before": now or utcnow(),
+                    "attempts": 0,
+                    "created_at": now or utcnow(),
+                }
+            ]
+        )
+    )
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchSummary:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    reconciled: Counter = field(default_factory=Counter)
+
+
+def _claim(now: datetime, batch: int) -> list[OutboxMessage]:
+    """Take up to ``batch`` due messages for this dispatcher and commit them as "sending"."""
+    due = sa.and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.not_before <= now)
+    if not sms_rules.in_window(now):
+        due = sa.and_(due, OutboxMessage.purpose == MessagePurpose.STAFF)
+    query = (
+        sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.not_before, OutboxMessage.id)
+    )
+    query = query.limit(batch)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    if not ids:
+        db.session.commit()
+        return []
+    # The status condition keeps a row another dispatcher took in between (SQLite) out.
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_at == now,
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _recent_sends(customer_ids: set[int], now: datetime) -> dict[int, list[datetime]]:
+    """Each customer's marketing sends in the last 7 days, oldest first."""
+    sends: dict[int, list[datetime]] = {}
+    if not customer_ids:
+        return sends
+    rows = db.session.execute(
+        sa.select(OutboxMessage.customer_id, OutboxMessage.sent_at)
+        .where(
+            OutboxMessage.customer_id.in_(customer_ids),
+            OutboxMessage.purpose == MessagePurpose.MARKETING,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.sent_at > now - sms_rules.WEEK,
+        )
+        .order_by(OutboxMessage.sent_at)
+    )
+    for customer_id, sent_at in rows:
+        sends.setdefault(customer_id, []).append(sent_at)
+    return sends
+
+
+def dispatch(
+    now: datetime | None = None,
+    *,
+    provider: SmsProvider | None = None,
+    batch: int | None = None,
+    max_batches: int | None = None,
+) -> DispatchSummary:
+    """Send what is due, batch by batch, until nothing is left (or ``max_batches``)."""
+    now = now or utcnow()
+    provider = provider or provider_for(current_app)
+    batch = batch or current_app.config["CRM_DISPATCH_BATCH"]
+    summary = DispatchSummary()
+    summary.reconciled = reconcile(now, provider)
+    rounds = 0
+    while max_batches is None or rounds < max_batches:
+        messages = _claim(now, batch)
+        if not messages:
+            break
+        rounds += 1
+        _send_batch(messages, now, provider, summary)
+    return summary
+
+
+def _send_batch(
+    messages: list[OutboxMessage], now: datetime, provider: SmsProvider, summary: DispatchSummary
+) -> None:
+    marketing = {m.customer_id for m in messages if m.purpose == MessagePurpose.MARKETING}
+    customers = {
+        c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(marketing)))
+    }
+    recent = _recent_sends(marketing, now)
+    cap = sms_rules.weekly_cap()
+    sent: list[dict] = []
+    done_experiences: list[int] = []
+    skipped_experiences: list[int] = []
+    for message in messages:
+        if message.purpose == MessagePurpose.MARKETING:
+            customer = customers.get(message.customer_id)
+            if customer is None or not sms_rules.may_receive_marketing(customer):
+                message.status = OutboxStatus.SKIPPED
+                message.error = "no marketing consent, or opted out"
+                summary.skipped += 1
+                if message.experience_id:
+                    skipped_experiences.append(message.experience_id)
+                continue
+            window = recent.setdefault(customer.id, [])
+            if len(window) >= cap:
+                # Over the weekly cap: wait until the oldest send of the week drops out.
+                message.status = OutboxStatus.QUEUED
+                message.not_before = sms_rules.next_window_start(window[-cap] + sms_rules.WEEK)
+                summary.deferred += 1
+                continue
+        try:
+            provider_id = provider.send(message.recipient, message.body, message.idempotency_key)
+        except Exception as error:  # one failing recipient never stops the batch
+            permanent = isinstance(error, ProviderError) and error.permanent
+            message.error = str(error)[:500]
+            if permanent or message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxStatus.FAILED
+                summary.failed += 1
+            else:
+                message.status = OutboxStatus.QUEUED
+                message.not_before = now + RETRY_DELAY * message.attempts
+                summary.deferred += 1
+            continue
+        if message.purpose == MessagePurpose.MARKETING:
+            recent[message.customer_id].append(now)
+        sent.append(
+            {
+                "b_id": message.id,
+                "provider": provider.name,
+                "provider_message_id": provider_id,
+                "sent_at": now,
+            }
+        )
+        if message.experience_id:
+            done_experiences.append(message.experience_id)
+    # Messages handled above (skipped, deferred, failed) are flushed with the sent ones.
+    db.session.flush()
+    if sent:
+        _mark_sent(sent)
+    _close_experiences(done_experiences, skipped_experiences, now)
+    db.session.commit()
+    summary.sent += len(sent)
+
+
+def _mark_sent(rows: list[dict]) -> None:
+    table = OutboxMessage.__table__
+    db.session.connection().execute(
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values(
+            status=OutboxStatus.SENT.value,
+            provider=sa.bindparam("provider"),
+            provider_message_id=sa.bindparam("provider_message_id"),
+            sent_at=sa.bindparam("sent_at"),
+            error=None,
+        ),
+        rows,
+    )
+
+
+def _close_experiences(done: list[int], skipped: list[int], now: datetime) -> None:
+    """A sent SMS is its routine experience held; one that may not be sent is cancelled."""
+    held_on = now.astimezone(business_zone()).date()
+    if done:
+        db.session.execute(
+            sa.update(Experience)
+            .where(Experience.id.in_(done), Experience.status == ExperienceStatus.PLANNED)
+            .values(
+                status=ExperienceStatus.DONE,
+                held_on=held_on,
+                actual_cost=Experience.planned_cost,
+                version=Experience.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if skipped:
+        db.session.execute(
+            sa.update(Experience)
+            .where(Experience.id.in_(skipped), Experience.status == ExperienceStatus.PLANNED)
+            .values(status=ExperienceStatus.CANCELLED, version=Experience.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def reconcile(now: datetime, provider: SmsProvider) -> Counter:
+    """Settle messages left in "sending" by a dispatcher that died: ask the provider."""
+    stale = now - timedelta(seconds=current_app.config["CRM_SENDING_STALE_SECONDS"])
+    outcome: Counter = Counter()
+    messages = list(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at <= stale
+            )
+        )
+    )
+    done: list[int] = []
+    for message in messages:
+        try:
+            delivery = provider.lookup(message.idempotency_key, message.recipient)
+        except Exception as error:  # a provider that cannot answer now: ask again next time
+            message.error = f"lookup failed: {error}"[:500]
+            outcome["lookup_failed"] += 1
+            continue
+        if delivery.result == LookupResult.SENT:
+            message.status = OutboxStatus.SENT
+            message.provider = provider.name
+            message.provider_message_id = delivery.provider_message_id
+            message.sent_at = message.claimed_at
+            if message.experience_id:
+                done.append(message.experience_id)
+        elif delivery.result == LookupResult.NOT_SENT:
+            message.status = OutboxStatus.QUEUED  # the provider never had it: safe to send
+        else:
+            message.status = OutboxStatus.RECONCILE
+        outcome[delivery.result.value] += 1
+    if messages:
+        _close_experiences(done, [], now)
+        db.session.commit()
+    return outcome
+
+
+# --- inbound replies --------------------------------------------------------------------
+
+
+def record_reply(phone: str, text: str, now: datetime | None = None) -> Customer | None:
+    """An inbound SMS: an opt-out word opts the customer out at once, and their queued
+    marketing messages are withdrawn. Returns the customer who opted out, if any.
+    The caller commits."""
+    from crm.services import audit
+
+    if not sms_rules.is_opt_out(text):
+        return None
+    customer = db.session.scalar(sa.select(Customer).where(Customer.phone == phone))
+    if customer is None or customer.sms_opt_out_at is not None:
+        return None
+    now = now or utcnow()
+    customer.sms_consent = False
+    customer.sms_opt_out_at = now
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.customer_id == customer.id,
+            OutboxMessage.purpose == MessagePurpose.MARKETING,
+            OutboxMessage.status == OutboxStatus.QUEUED,
+        )
+        .values(status=OutboxStatus.SKIPPED, error="opted out by SMS reply")
+        .execution_options(synchronize_session=False)
+    )
+    # The planned SMS go too (the planner would cancel them on its next run anyway).
+    from crm.services import planner
+
+    planner.cancel_disallowed(local_today(), Customer.id == customer.id)
+    audit.record(
+        None,
+        "customer",
+        customer.id,
+        "update",
+        {"sms_consent": (True, False), "sms_opt_out_at": (None, now)},
+        customer_id=customer.id,
+        version=customer.version + 1,
+        reason=f"SMS reply: {text.strip()[:40]}",
+    )
+    return customer
