@@ -58,8 +58,45 @@ def _base(environ: Mapping[str, str]) -> dict:
         "CRM_SMS_PROVIDER": environ.get("CRM_SMS_PROVIDER", "console"),
         # The console provider's file; None: sms-console.jsonl in the instance folder.
         "CRM_SMS_CONSOLE_PATH": environ.get("CRM_SMS_CONSOLE_PATH") or None,
+        # The SDK providers (crm/providers/). Each sends by one approved template whose single
+        # parameter carries the whole message; the provider adds the signature itself. An
+        # endpoint may be a host (HTTPS) or a URL (http://127.0.0.1:… points at a test server).
+        # Alibaba Cloud SMS (aliyun): a RAM user's access key; template text ${content}.
+        "CRM_ALIYUN_ACCESS_KEY_ID": environ.get("CRM_ALIYUN_ACCESS_KEY_ID", ""),
+        "CRM_ALIYUN_ACCESS_KEY_SECRET": environ.get("CRM_ALIYUN_ACCESS_KEY_SECRET", ""),
+        "CRM_ALIYUN_SIGN_NAME": environ.get("CRM_ALIYUN_SIGN_NAME", ""),
+        "CRM_ALIYUN_TEMPLATE_CODE": environ.get("CRM_ALIYUN_TEMPLATE_CODE", ""),
+        "CRM_ALIYUN_ENDPOINT": environ.get("CRM_ALIYUN_ENDPOINT") or "dysmsapi.aliyuncs.com",
+        # Tencent Cloud SMS (tencent): an API key and the SMS application's SdkAppId;
+        # template text {1}.
+        "CRM_TENCENT_SECRET_ID": environ.get("CRM_TENCENT_SECRET_ID", ""),
+        "CRM_TENCENT_SECRET_KEY": environ.get("CRM_TENCENT_SECRET_KEY", ""),
+        "CRM_TENCENT_SDK_APP_ID": environ.get("CRM_TENCENT_SDK_APP_ID", ""),
+        "CRM_TENCENT_SIGN_NAME": environ.get("CRM_TENCENT_SIGN_NAME", ""),
+        "CRM_TENCENT_TEMPLATE_ID": environ.get("CRM_TENCENT_TEMPLATE_ID", ""),
+        "CRM_TENCENT_REGION": environ.get("CRM_TENCENT_REGION") or "ap-guangzhou",
+        "CRM_TENCENT_ENDPOINT": environ.get("CRM_TENCENT_ENDPOINT") or "sms.tencentcloudapi.com",
+        # Twilio (twilio): the sender is a phone number or a Messaging Service SID (MG…); the
+        # body goes as written, signature and opt-out line included.
+        "CRM_TWILIO_ACCOUNT_SID": environ.get("CRM_TWILIO_ACCOUNT_SID", ""),
+        "CRM_TWILIO_AUTH_TOKEN": environ.get("CRM_TWILIO_AUTH_TOKEN", ""),
+        "CRM_TWILIO_FROM": environ.get("CRM_TWILIO_FROM", ""),
+        "CRM_TWILIO_BASE_URL": environ.get("CRM_TWILIO_BASE_URL") or "https://api.twilio.com",
+        # Staff reminders by e-mail: SMTP when CRM_SMTP_HOST is set, else a file in the
+        # instance folder (mail-console.jsonl) like the console SMS provider.
+        "CRM_SMTP_HOST": environ.get("CRM_SMTP_HOST", ""),
+        "CRM_SMTP_PORT": int(environ.get("CRM_SMTP_PORT", "587") or 587),
+        "CRM_SMTP_USER": environ.get("CRM_SMTP_USER", ""),
+        "CRM_SMTP_PASSWORD": environ.get("CRM_SMTP_PASSWORD", ""),
+        "CRM_SMTP_TLS": environ.get("CRM_SMTP_TLS", "1") not in ("0", "false", "no"),
+        "CRM_MAIL_FROM": environ.get("CRM_MAIL_FROM", "crm@localhost"),
+        "CRM_MAIL_CONSOLE_PATH": environ.get("CRM_MAIL_CONSOLE_PATH") or None,
         "CRM_SMS_SIGNATURE": environ.get("CRM_SMS_SIGNATURE", "【银保服务】"),
-        "CRM_SMS_OPT_OUT_LINE": environ.get("CRM_SMS_OPT_OUT_LINE", "拒收请回复R"),
+        # The opt-out line may differ per provider: CRM_<PROVIDER>_OPT_OUT_LINE wins.
+        "CRM_SMS_OPT_OUT_LINE": environ.get(
+            f"CRM_{environ.get('CRM_SMS_PROVIDER', 'console').upper()}_OPT_OUT_LINE",
+            environ.get("CRM_SMS_OPT_OUT_LINE", "拒收请回复R"),
+        ),
         "CRM_SMS_LOCALE": environ.get("CRM_SMS_LOCALE", "zh_CN"),
         # Marketing SMS go out only between these local times, at most this many per
         # customer in any 7 days.
@@ -74,6 +111,15 @@ def _base(environ: Mapping[str, str]) -> dict:
         # "sending" before it is taken for a crashed dispatcher's and reconciled.
         "CRM_DISPATCH_BATCH": 500,
         "CRM_SENDING_STALE_SECONDS": 300,
+        # The scheduler process (`flask crm scheduler`). The active one holds a lease in the
+        # database for this many seconds and renews it this often; a second process stands by
+        # and asks for the lease this often, so it takes over at most lease + poll seconds
+        # after the active one stopped renewing (a crash). Tests shorten all three.
+        "CRM_SCHEDULER_LEASE_SECONDS": float(environ.get("CRM_SCHEDULER_LEASE_SECONDS") or 30),
+        "CRM_SCHEDULER_RENEW_SECONDS": float(environ.get("CRM_SCHEDULER_RENEW_SECONDS") or 10),
+        "CRM_SCHEDULER_STANDBY_POLL_SECONDS": float(
+            environ.get("CRM_SCHEDULER_STANDBY_POLL_SECONDS") or 5
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

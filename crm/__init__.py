@@ -25,6 +25,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if not app.config.get("CRM_SMS_CONSOLE_PATH"):
         app.config["CRM_SMS_CONSOLE_PATH"] = os.path.join(app.instance_path, "sms-console.jsonl")
+    if not app.config.get("CRM_MAIL_CONSOLE_PATH"):
+        app.config["CRM_MAIL_CONSOLE_PATH"] = os.path.join(app.instance_path, "mail-console.jsonl")
 
     register_proxy(app)
     register_extensions(app)
@@ -96,12 +98,32 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from crm.views import admin, auth, customers, events, experiences, grid, health, outreach
+    from crm.views import (
+        admin,
+        auth,
+        customers,
+        events,
+        experiences,
+        grid,
+        health,
+        notifications,
+        outreach,
+    )
     from crm.views.helpers import IdConverter
 
     app.url_map.converters["id"] = IdConverter
 
-    for module in (auth, customers, experiences, events, grid, admin, health, outreach):
+    for module in (
+        auth,
+        customers,
+        experiences,
+        events,
+        grid,
+        admin,
+        health,
+        outreach,
+        notifications,
+    ):
         app.register_blueprint(module.bp)
 
 

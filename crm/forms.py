@@ -127,6 +127,11 @@ class StaffForm(DomainForm):
         _l("Password"), description=_l("Leave empty to keep the current password.")
     )
     is_active_account = BooleanField(_l("Active"), default=True)
+    # Where the staff member's reminders also go, besides the notifications page.
+    phone = StringField(_l("Mobile phone"), validators=[Optional()])
+    email = StringField(_l("E-mail"), validators=[Optional()])
+    notify_by_sms = BooleanField(_l("Reminders by SMS"))
+    notify_by_email = BooleanField(_l("Reminders by e-mail"))
 
 
 class BranchForm(DomainForm):

@@ -193,6 +193,8 @@ FIELD = {
     "capacity": _l("Capacity"),
     "total_cost": _l("Total cost (CNY)"),
     "attended": _l("Attended"),
+    "notify_by_sms": _l("Reminders by SMS"),
+    "notify_by_email": _l("Reminders by e-mail"),
 }
 
 # Enum values in the change history, by field.

@@ -9,11 +9,14 @@ from typing import Protocol
 
 class ProviderError(Exception):
     """The provider did not take the message. ``permanent``: retrying will not help
-    (a bad number, a refused template); otherwise it may be tried again later."""
+    (a bad number, a refused template); otherwise it may be tried again later.
+    ``uncertain``: no answer came (a timeout, a dropped connection), so the provider may
+    have taken it after all; the dispatcher then asks before anything is sent again."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, uncertain: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.uncertain = uncertain
 
 
 class LookupResult(StrEnum):

@@ -378,6 +378,15 @@ def past(customer: Customer, limit: int = 20) -> list[Experience]:
     )
 
 
+def on_agenda() -> sa.ColumnElement[bool]:
+    """What a staff member's agenda (and morning digest) lists: planned visits, events and
+    services; routine SMS are the scheduler's."""
+    return sa.and_(
+        Experience.status == ExperienceStatus.PLANNED,
+        Experience.category != Touchpoint.ROUTINE,
+    )
+
+
 @dataclass
 class Agenda:
     overdue: list[Experience]
@@ -398,8 +407,7 @@ def agenda(user: Staff, today: date | None = None) -> Agenda:
             .join(Customer, Customer.id == Experience.customer_id)
             .where(
                 Customer.owner_id == user.id,
-                Experience.status == ExperienceStatus.PLANNED,
-                Experience.category != Touchpoint.ROUTINE,
+                on_agenda(),
                 Experience.due_on <= week_end,
             )
             .order_by(Experience.due_on, Experience.id)

@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage, SmsTemplate, Staff
@@ -35,6 +34,7 @@ from crm.models.enums import (
 from crm.providers import LookupResult, ProviderError, SmsProvider, provider_for
 from crm.services import sms_rules
 from crm.services.clock import business_zone, local_today
+from crm.services.idempotent import insert_new
 
 # Overdue routine contacts older than this are not sent late; the planner plans the next.
 LATE_LIMIT = timedelta(days=3)
@@ -105,16 +105,7 @@ def _templates(locale: str) -> list[SmsTemplate]:
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> int:
     """Insert outbox rows; a row whose idempotency key exists is left as it is."""
-    if not rows:
-        return 0
-    dialect = db.engine.dialect.name
-    table = OutboxMessage.__table__
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    result = db.session.connection().execute(
-        insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id),
-        rows,
-    )
-    return len(result.all())
+    return len(insert_new(OutboxMessage.__table__, rows))
 
 
 def enqueue_due(today: date | None = None, now: datetime | None = None, chunk: int = 5_000) -> int:
@@ -206,6 +197,7 @@ class DispatchSummary:
     failed: int = 0
     skipped: int = 0
     deferred: int = 0
+    uncertain: int = 0
     reconciled: Counter = field(default_factory=Counter)
 
 
@@ -265,31 +257,52 @@ def _recent_sends(customer_ids: set[int], now: datetime) -> dict[int, list[datet
     return sends
 
 
+class Senders:
+    """The SMS provider and the mailer, each made when first needed."""
+
+    def __init__(self, provider: SmsProvider | None = None, mailer: SmsProvider | None = None):
+        self._sms, self._mail = provider, mailer
+
+    def __call__(self, channel: str) -> SmsProvider:
+        if channel == "email":
+            if self._mail is None:
+                from crm.providers.mail import mailer_for
+
+                self._mail = mailer_for(current_app)
+            return self._mail
+        if self._sms is None:
+            self._sms = provider_for(current_app)
+        return self._sms
+
+
 def dispatch(
     now: datetime | None = None,
     *,
     provider: SmsProvider | None = None,
+    mailer: SmsProvider | None = None,
     batch: int | None = None,
     max_batches: int | None = None,
 ) -> DispatchSummary:
-    """Send what is due, batch by batch, until nothing is left (or ``max_batches``)."""
+    """Send what is due, batch by batch, until nothing is left (or ``max_batches``).
+    SMS go through ``provider``, staff e-mail through ``mailer`` (both from configuration
+    unless given)."""
     now = now or utcnow()
-    provider = provider or provider_for(current_app)
+    senders = Senders(provider, mailer)
     batch = batch or current_app.config["CRM_DISPATCH_BATCH"]
     summary = DispatchSummary()
-    summary.reconciled = reconcile(now, provider)
+    summary.reconciled = reconcile(now, senders)
     rounds = 0
     while max_batches is None or rounds < max_batches:
         messages = _claim(now, batch)
         if not messages:
             break
         rounds += 1
-        _send_batch(messages, now, provider, summary)
+        _send_batch(messages, now, senders, summary)
     return summary
 
 
 def _send_batch(
-    messages: list[OutboxMessage], now: datetime, provider: SmsProvider, summary: DispatchSummary
+    messages: list[OutboxMessage], now: datetime, senders: Senders, summary: DispatchSummary
 ) -> None:
     marketing = {m.customer_id for m in messages if m.purpose == MessagePurpose.MARKETING}
     customers = {
@@ -317,12 +330,17 @@ def _send_batch(
                 message.not_before = sms_rules.next_window_start(window[-cap] + sms_rules.WEEK)
                 summary.deferred += 1
                 continue
+        provider = senders(message.channel)
         try:
             provider_id = provider.send(message.recipient, message.body, message.idempotency_key)
         except Exception as error:  # one failing recipient never stops the batch
-            permanent = isinstance(error, ProviderError) and error.permanent
             message.error = str(error)[:500]
-            if permanent or message.attempts >= MAX_ATTEMPTS:
+            if not isinstance(error, ProviderError) or error.uncertain:
+                # No clear answer: the provider may have it. It stays "sending", and
+                # reconcile asks the provider before it is ever sent again.
+                summary.uncertain += 1
+                continue
+            if error.permanent or message.attempts >= MAX_ATTEMPTS:
                 message.status = OutboxStatus.FAILED
                 summary.failed += 1
             else:
@@ -391,7 +409,7 @@ def _close_experiences(done: list[int], skipped: list[int], now: datetime) -> No
         )
 
 
-def reconcile(now: datetime, provider: SmsProvider) -> Counter:
+def reconcile(now: datetime, senders: Senders) -> Counter:
     """Settle messages left in "sending" by a dispatcher that died: ask the provider."""
     stale = now - timedelta(seconds=current_app.config["CRM_SENDING_STALE_SECONDS"])
     outcome: Counter = Counter()
@@ -404,6 +422,7 @@ def reconcile(now: datetime, provider: SmsProvider) -> Counter:
     )
     done: list[int] = []
     for message in messages:
+        provider = senders(message.channel)
         try:
             delivery = provider.lookup(message.idempotency_key, message.recipient)
         except Exception as error:  # a provider that cannot answer now: ask again next time
@@ -418,7 +437,10 @@ def reconcile(now: datetime, provider: SmsProvider) -> Counter:
             if message.experience_id:
                 done.append(message.experience_id)
         elif delivery.result == LookupResult.NOT_SENT:
-            message.status = OutboxStatus.QUEUED  # the provider never had it: safe to send
+            # The provider never had it: safe to send again, up to the attempt limit.
+            message.status = (
+                OutboxStatus.QUEUED if message.attempts < MAX_ATTEMPTS else OutboxStatus.FAILED
+            )
         else:
             message.status = OutboxStatus.RECONCILE
         outcome[delivery.result.value] += 1
@@ -445,7 +467,7 @@ def record_reply(phone: str, text: str, now: datetime | None = None) -> Customer
     now = now or utcnow()
     customer.sms_consent = False
     customer.sms_opt_out_at = now
-    db.session.execute(
+    withdrawn = db.session.scalars(
         sa.update(OutboxMessage)
         .where(
             OutboxMessage.customer_id == customer.id,
@@ -453,8 +475,12 @@ def record_reply(phone: str, text: str, now: datetime | None = None) -> Customer
             OutboxMessage.status == OutboxStatus.QUEUED,
         )
         .values(status=OutboxStatus.SKIPPED, error="opted out by SMS reply")
+        .returning(OutboxMessage.experience_id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    # Their contacts are cancelled, as dispatch cancels those of the messages it skips
+    # (the planner's cancel below leaves staff-planned and overdue ones).
+    _close_experiences([], [e for e in withdrawn if e is not None], now)
     # The planned SMS go too (the planner would cancel them on its next run anyway).
     from crm.services import planner
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.extensions import db
@@ -13,9 +15,12 @@ from crm.models import Branch, Staff
 from crm.models.enums import BranchStage, Role
 from crm.services import audit
 from crm.services.inputs import InvalidInput, as_id, is_taken, refuse_control_characters
+from crm.services.phones import InvalidPhone, normalize_phone
 
 MIN_PASSWORD = 8
 LANGUAGES = ("zh_CN", "en")
+EMAIL_LIMIT = 120
+CONTACT_FIELDS = ("phone", "email", "notify_by_sms", "notify_by_email")
 
 
 def _branch_named(name: str | None) -> Branch | None:
@@ -63,6 +68,47 @@ def clean_staff(data: Mapping[str, Any], staff: Staff | None = None) -> dict[str
     out["password"] = password
 
     out["is_active_account"] = bool(data.get("is_active_account", True))
+    out.update(_clean_contact(data, errors))
+    refuse_control_characters(out, errors)
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def _clean_contact(data: Mapping[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
+    """A staff member's own phone and e-mail, and whether reminders also go there."""
+    out: dict[str, Any] = {}
+    phone = (data.get("phone") or "").strip() or None
+    if phone is not None:
+        try:
+            phone = normalize_phone(phone, current_app.config["CRM_PHONE_REGION"])
+        except InvalidPhone as exc:
+            errors["phone"] = exc.args[0]
+    out["phone"] = phone
+
+    email = (data.get("email") or "").strip() or None
+    if email is not None:
+        if len(email) > EMAIL_LIMIT:
+            errors["email"] = _l("At most %(n)d characters.", n=EMAIL_LIMIT)
+        else:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError:
+                errors["email"] = _l("This is not an e-mail address.")
+    out["email"] = email
+
+    out["notify_by_sms"] = bool(data.get("notify_by_sms"))
+    if out["notify_by_sms"] and phone is None:
+        errors["notify_by_sms"] = _l("Enter a mobile phone number for reminders by SMS.")
+    out["notify_by_email"] = bool(data.get("notify_by_email"))
+    if out["notify_by_email"] and email is None:
+        errors["notify_by_email"] = _l("Enter an e-mail address for reminders by e-mail.")
+    return out
+
+
+def clean_contact(data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    out = _clean_contact(data, errors)
     refuse_control_characters(out, errors)
     if errors:
         raise InvalidInput(errors)
@@ -100,6 +146,18 @@ def update_staff(actor: Staff, staff: Staff, data: Mapping[str, Any]) -> dict:
     if password:
         staff.set_password(password)
         changes["password"] = ("(set)", "(changed)")
+    if changes:
+        audit.record(actor, "staff", staff.id, "update", changes)
+    return changes
+
+
+def update_contact(actor: Staff, staff: Staff, data: Mapping[str, Any]) -> dict:
+    """A staff member sets where their own reminders go (or an admin does it for them);
+    audited like any change to the account. The caller commits."""
+    values = clean_contact(data)
+    changes = audit.diff({k: getattr(staff, k) for k in CONTACT_FIELDS}, values)
+    for field, (_, new) in changes.items():
+        setattr(staff, field, new)
     if changes:
         audit.record(actor, "staff", staff.id, "update", changes)
     return changes

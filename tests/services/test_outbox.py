@@ -222,3 +222,34 @@ def test_an_opt_out_reply_takes_effect_at_once(app, consenting, console):
     assert consenting.sms_opt_out_at is not None and not consenting.sms_consent
     assert messages()[0].status == OutboxStatus.SKIPPED
     assert outbox.dispatch(MORNING, provider=console).sent == 0
+
+
+class TimesOut(ConsoleProvider):
+    """Takes the message, then the answer is lost (a read timeout)."""
+
+    def send(self, to, body, key):
+        super().send(to, body, key)
+        raise ProviderError("read timed out", uncertain=True)
+
+
+def test_a_send_without_an_answer_is_asked_about_never_repeated(consenting, console):
+    routine(consenting)
+    db.session.commit()
+    outbox.enqueue_due(TODAY, MORNING)
+    summary = outbox.dispatch(MORNING, provider=TimesOut(console.path))
+    assert (summary.sent, summary.uncertain) == (0, 1)
+    assert messages()[0].status == OutboxStatus.SENDING
+    outbox.dispatch(MORNING + timedelta(minutes=10), provider=console)
+    [message] = messages()
+    assert message.status == OutboxStatus.SENT
+    assert len(console.sent()) == 1  # found by lookup, not sent again
+
+
+def test_the_opt_out_line_can_differ_per_provider():
+    from config import load_config
+
+    config = load_config(
+        "testing", {"CRM_SMS_PROVIDER": "tencent", "CRM_TENCENT_OPT_OUT_LINE": "退订回T"}
+    )
+    assert config["CRM_SMS_OPT_OUT_LINE"] == "退订回T"
+    assert load_config("testing", {})["CRM_SMS_OPT_OUT_LINE"] == "拒收请回复R"
