@@ -237,20 +237,28 @@ def _claim(now: datetime, batch: int) -> list[OutboxMessage]:
     )
 
 
-def _recent_sends(customer_ids: set[int], now: datetime) -> dict[int, list[datetime]]:
-    """Each customer's marketing sends in the last 7 days, oldest first."""
+def _recent_sends(
+    customer_ids: set[int], now: datetime, batch_ids: set[int]
+) -> dict[int, list[datetime]]:
+    """Each customer's marketing sends in the last 7 days, oldest first. Messages whose
+    fate is open ("sending" outside this batch, "reconcile") count as sent: the customer
+    may well have them."""
     sends: dict[int, list[datetime]] = {}
     if not customer_ids:
         return sends
+    when = sa.func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at)
     rows = db.session.execute(
-        sa.select(OutboxMessage.customer_id, OutboxMessage.sent_at)
+        sa.select(OutboxMessage.customer_id, when)
         .where(
             OutboxMessage.customer_id.in_(customer_ids),
             OutboxMessage.purpose == MessagePurpose.MARKETING,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.sent_at > now - sms_rules.WEEK,
+            OutboxMessage.status.in_(
+                (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.RECONCILE)
+            ),
+            OutboxMessage.id.not_in(batch_ids),
+            when > now - sms_rules.WEEK,
         )
-        .order_by(OutboxMessage.sent_at)
+        .order_by(when)
     )
     for customer_id, sent_at in rows:
         sends.setdefault(customer_id, []).append(sent_at)
@@ -308,7 +316,7 @@ def _send_batch(
     customers = {
         c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(marketing)))
     }
-    recent = _recent_sends(marketing, now)
+    recent = _recent_sends(marketing, now, {m.id for m in messages})
     cap = sms_rules.weekly_cap()
     sent: list[dict] = []
     done_experiences: list[int] = []
@@ -337,7 +345,10 @@ def _send_batch(
             message.error = str(error)[:500]
             if not isinstance(error, ProviderError) or error.uncertain:
                 # No clear answer: the provider may have it. It stays "sending", and
-                # reconcile asks the provider before it is ever sent again.
+                # reconcile asks the provider before it is ever sent again; until then it
+                # counts against the customer's cap.
+                if message.purpose == MessagePurpose.MARKETING:
+                    recent[message.customer_id].append(now)
                 summary.uncertain += 1
                 continue
             if error.permanent or message.attempts >= MAX_ATTEMPTS:
@@ -437,10 +448,13 @@ def reconcile(now: datetime, senders: Senders) -> Counter:
             if message.experience_id:
                 done.append(message.experience_id)
         elif delivery.result == LookupResult.NOT_SENT:
-            # The provider never had it: safe to send again, up to the attempt limit.
-            message.status = (
-                OutboxStatus.QUEUED if message.attempts < MAX_ATTEMPTS else OutboxStatus.FAILED
-            )
+            # The provider never had it: safe to send again, up to the attempt limit; a
+            # message that keeps dying with its dispatcher goes to a person instead.
+            if message.attempts < MAX_ATTEMPTS:
+                message.status = OutboxStatus.QUEUED
+            else:
+                message.status = OutboxStatus.RECONCILE
+                message.error = f"not sent after {message.attempts} attempts"
         else:
             message.status = OutboxStatus.RECONCILE
         outcome[delivery.result.value] += 1
@@ -484,7 +498,7 @@ def record_reply(phone: str, text: str, now: datetime | None = None) -> Customer
     # The planned SMS go too (the planner would cancel them on its next run anyway).
     from crm.services import planner
 
-    planner.cancel_disallowed(local_today(), Customer.id == customer.id)
+    planner.cancel_disallowed(now.astimezone(business_zone()).date(), Customer.id == customer.id)
     audit.record(
         None,
         "customer",

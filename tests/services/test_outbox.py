@@ -253,3 +253,17 @@ def test_the_opt_out_line_can_differ_per_provider():
     )
     assert config["CRM_SMS_OPT_OUT_LINE"] == "退订回T"
     assert load_config("testing", {})["CRM_SMS_OPT_OUT_LINE"] == "拒收请回复R"
+
+
+def test_a_send_of_unknown_fate_counts_against_the_weekly_cap(consenting, console):
+    for offset in (0, 1, 2):
+        routine(consenting, TODAY - timedelta(days=offset))
+    db.session.commit()
+    outbox.enqueue_due(TODAY, MORNING)
+    summary = outbox.dispatch(MORNING, provider=TimesOut(console.path))
+    # Two sends went out unanswered; they count against the cap of 2, so the third waits.
+    assert summary.uncertain == 2 and summary.deferred == 1
+    outbox.dispatch(MORNING + timedelta(minutes=10), provider=console)
+    assert len(console.sent()) == 2
+    statuses = sorted(m.status for m in messages())
+    assert statuses == sorted([OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.QUEUED])
