@@ -109,7 +109,7 @@ def _base(environ: Mapping[str, str]) -> dict:
         "CRM_SMS_INBOUND_TOKEN": environ.get("CRM_SMS_INBOUND_TOKEN", ""),
         # Messages claimed per dispatch transaction, and how long a message may sit in
         # "sending" before it is taken for a crashed dispatcher's and reconciled.
-        "CRM_DISPATCH_BATCH": 500,
+        "CRM_DISPATCH_BATCH": 1000,
         "CRM_SENDING_STALE_SECONDS": 300,
         # The scheduler process (`flask crm scheduler`). The active one holds a lease in the
         # database for this many seconds and renews it this often; a second process stands by

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage, SmsTemplate, Staff
@@ -201,40 +202,42 @@ class DispatchSummary:
     reconciled: Counter = field(default_factory=Counter)
 
 
-def _claim(now: datetime, batch: int) -> list[OutboxMessage]:
-    """Take up to ``batch`` due messages for this dispatcher and commit them as "sending"."""
-    due = sa.and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.not_before <= now)
+OUTBOX = OutboxMessage.__table__
+# What dispatch reads of a claimed message (plain rows: ORM objects would cost more than the
+# sending itself at bank scale).
+CLAIMED_COLUMNS = (
+    OUTBOX.c.id,
+    OUTBOX.c.idempotency_key,
+    OUTBOX.c.purpose,
+    OUTBOX.c.channel,
+    OUTBOX.c.customer_id,
+    OUTBOX.c.experience_id,
+    OUTBOX.c.recipient,
+    OUTBOX.c.body,
+    OUTBOX.c.attempts,
+    OUTBOX.c.not_before,
+)
+
+
+def _claim(now: datetime, batch: int) -> list[sa.Row]:
+    """Take up to ``batch`` due messages for this dispatcher and commit them as "sending",
+    in one UPDATE … RETURNING (on PostgreSQL the rows are picked ``FOR UPDATE SKIP LOCKED``,
+    so two dispatchers never take the same message)."""
+    due = sa.and_(OUTBOX.c.status == OutboxStatus.QUEUED.value, OUTBOX.c.not_before <= now)
     if not sms_rules.in_window(now):
-        due = sa.and_(due, OutboxMessage.purpose == MessagePurpose.STAFF)
-    query = (
-        sa.select(OutboxMessage.id).where(due).order_by(OutboxMessage.not_before, OutboxMessage.id)
-    )
-    query = query.limit(batch)
+        due = sa.and_(due, OUTBOX.c.purpose == MessagePurpose.STAFF.value)
+    pick = sa.select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.not_before, OUTBOX.c.id)
+    pick = pick.limit(batch)
     if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(query))
-    if not ids:
-        db.session.commit()
-        return []
-    # The status condition keeps a row another dispatcher took in between (SQLite) out.
-    db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
-        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+        pick = pick.with_for_update(skip_locked=True)
+    rows = db.session.execute(
+        OUTBOX.update()
+        .where(OUTBOX.c.id.in_(pick.scalar_subquery()), due)
+        .values(status=OutboxStatus.SENDING.value, claimed_at=now, attempts=OUTBOX.c.attempts + 1)
+        .returning(*CLAIMED_COLUMNS)
+    ).all()
     db.session.commit()
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(ids),
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.claimed_at == now,
-            )
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return sorted(rows, key=lambda row: row.id)
 
 
 def _recent_sends(
@@ -250,12 +253,12 @@ def _recent_sends(
     rows = db.session.execute(
         sa.select(OutboxMessage.customer_id, when)
         .where(
-            OutboxMessage.customer_id.in_(customer_ids),
+            _ids_in(OutboxMessage.customer_id, customer_ids),
             OutboxMessage.purpose == MessagePurpose.MARKETING,
             OutboxMessage.status.in_(
                 (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.RECONCILE)
             ),
-            OutboxMessage.id.not_in(batch_ids),
+            sa.not_(_ids_in(OutboxMessage.id, batch_ids)),
             when > now - sms_rules.WEEK,
         )
         .order_by(when)
@@ -310,53 +313,70 @@ def dispatch(
 
 
 def _send_batch(
-    messages: list[OutboxMessage], now: datetime, senders: Senders, summary: DispatchSummary
+    messages: list[sa.Row], now: datetime, senders: Senders, summary: DispatchSummary
 ) -> None:
     marketing = {m.customer_id for m in messages if m.purpose == MessagePurpose.MARKETING}
-    customers = {
-        c.id: c for c in db.session.scalars(sa.select(Customer).where(Customer.id.in_(marketing)))
-    }
+    reachable = set(
+        db.session.scalars(
+            sa.select(Customer.id).where(
+                _ids_in(Customer.id, marketing),
+                Customer.sms_consent.is_(True),
+                Customer.sms_opt_out_at.is_(None),
+            )
+        )
+    )
     recent = _recent_sends(marketing, now, {m.id for m in messages})
     cap = sms_rules.weekly_cap()
     sent: list[dict] = []
+    # Every other outcome: (id, status, not_before, error) for one executemany.
+    settled: list[dict] = []
     done_experiences: list[int] = []
     skipped_experiences: list[int] = []
+
+    def settle(message, status: OutboxStatus, error=None, not_before=None) -> None:
+        settled.append(
+            {
+                "b_id": message.id,
+                "b_status": status.value,
+                "b_not_before": not_before or message.not_before,
+                "b_error": error,
+            }
+        )
+
     for message in messages:
         if message.purpose == MessagePurpose.MARKETING:
-            customer = customers.get(message.customer_id)
-            if customer is None or not sms_rules.may_receive_marketing(customer):
-                message.status = OutboxStatus.SKIPPED
-                message.error = "no marketing consent, or opted out"
+            if message.customer_id not in reachable:
+                settle(message, OutboxStatus.SKIPPED, "no marketing consent, or opted out")
                 summary.skipped += 1
                 if message.experience_id:
                     skipped_experiences.append(message.experience_id)
                 continue
-            window = recent.setdefault(customer.id, [])
+            window = recent.setdefault(message.customer_id, [])
             if len(window) >= cap:
                 # Over the weekly cap: wait until the oldest send of the week drops out.
-                message.status = OutboxStatus.QUEUED
-                message.not_before = sms_rules.next_window_start(window[-cap] + sms_rules.WEEK)
+                later = sms_rules.next_window_start(window[-cap] + sms_rules.WEEK)
+                settle(message, OutboxStatus.QUEUED, not_before=later)
                 summary.deferred += 1
                 continue
         provider = senders(message.channel)
         try:
             provider_id = provider.send(message.recipient, message.body, message.idempotency_key)
         except Exception as error:  # one failing recipient never stops the batch
-            message.error = str(error)[:500]
+            text = str(error)[:500]
             if not isinstance(error, ProviderError) or error.uncertain:
                 # No clear answer: the provider may have it. It stays "sending", and
                 # reconcile asks the provider before it is ever sent again; until then it
                 # counts against the customer's cap.
+                settle(message, OutboxStatus.SENDING, text)
                 if message.purpose == MessagePurpose.MARKETING:
                     recent[message.customer_id].append(now)
                 summary.uncertain += 1
-                continue
-            if error.permanent or message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxStatus.FAILED
+            elif error.permanent or message.attempts >= MAX_ATTEMPTS:
+                settle(message, OutboxStatus.FAILED, text)
                 summary.failed += 1
             else:
-                message.status = OutboxStatus.QUEUED
-                message.not_before = now + RETRY_DELAY * message.attempts
+                retry = now + RETRY_DELAY * message.attempts
+                settle(message, OutboxStatus.QUEUED, text, not_before=retry)
                 summary.deferred += 1
             continue
         if message.purpose == MessagePurpose.MARKETING:
@@ -371,29 +391,70 @@ def _send_batch(
         )
         if message.experience_id:
             done_experiences.append(message.experience_id)
-    # Messages handled above (skipped, deferred, failed) are flushed with the sent ones.
-    db.session.flush()
+    connection = db.session.connection()
     if sent:
-        _mark_sent(sent)
+        _record_sent(sent, now)
+    if settled:
+        connection.execute(
+            OUTBOX.update()
+            .where(OUTBOX.c.id == sa.bindparam("b_id"))
+            .values(
+                status=sa.bindparam("b_status"),
+                not_before=sa.bindparam("b_not_before", type_=OUTBOX.c.not_before.type),
+                error=sa.bindparam("b_error"),
+            ),
+            settled,
+        )
     _close_experiences(done_experiences, skipped_experiences, now)
     db.session.commit()
     summary.sent += len(sent)
 
 
-def _mark_sent(rows: list[dict]) -> None:
-    table = OutboxMessage.__table__
-    db.session.connection().execute(
-        table.update()
-        .where(table.c.id == sa.bindparam("b_id"))
-        .values(
-            status=OutboxStatus.SENT.value,
-            provider=sa.bindparam("provider"),
-            provider_message_id=sa.bindparam("provider_message_id"),
-            sent_at=sa.bindparam("sent_at"),
-            error=None,
-        ),
-        rows,
-    )
+def _ids_in(column: sa.ColumnElement, ids) -> sa.ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one parameter instead of
+    thousands."""
+    ids = list(ids)
+    if db.engine.dialect.name == "postgresql":
+        return column == sa.any_(sa.cast(sa.literal(ids, ARRAY(sa.Integer)), ARRAY(sa.Integer)))
+    return column.in_(ids)
+
+
+def _record_sent(sent: list[dict], now: datetime) -> None:
+    """Mark messages sent with the provider's ids: one statement on PostgreSQL (from two
+    arrays), an executemany on SQLite (where that is as quick)."""
+    connection = db.session.connection()
+    if db.engine.dialect.name != "postgresql":
+        connection.execute(
+            OUTBOX.update()
+            .where(OUTBOX.c.id == sa.bindparam("b_id"))
+            .values(
+                status=OutboxStatus.SENT.value,
+                provider=sa.bindparam("provider"),
+                provider_message_id=sa.bindparam("provider_message_id"),
+                sent_at=sa.bindparam("sent_at"),
+                error=None,
+            ),
+            sent,
+        )
+        return
+    by_provider: dict[str, list[dict]] = {}
+    for row in sent:
+        by_provider.setdefault(row["provider"], []).append(row)
+    for provider, rows in by_provider.items():
+        connection.execute(
+            sa.text(
+                "UPDATE outbox_message AS o SET status = 'sent', provider = :provider, "
+                "provider_message_id = v.pid, sent_at = :sent_at, error = NULL "
+                "FROM unnest(CAST(:ids AS integer[]), CAST(:pids AS varchar[])) AS v(id, pid) "
+                "WHERE o.id = v.id"
+            ),
+            {
+                "provider": provider,
+                "sent_at": now,
+                "ids": [r["b_id"] for r in rows],
+                "pids": [r["provider_message_id"] for r in rows],
+            },
+        )
 
 
 def _close_experiences(done: list[int], skipped: list[int], now: datetime) -> None:
@@ -402,7 +463,7 @@ def _close_experiences(done: list[int], skipped: list[int], now: datetime) -> No
     if done:
         db.session.execute(
             sa.update(Experience)
-            .where(Experience.id.in_(done), Experience.status == ExperienceStatus.PLANNED)
+            .where(_ids_in(Experience.id, done), Experience.status == ExperienceStatus.PLANNED)
             .values(
                 status=ExperienceStatus.DONE,
                 held_on=held_on,
@@ -414,7 +475,7 @@ def _close_experiences(done: list[int], skipped: list[int], now: datetime) -> No
     if skipped:
         db.session.execute(
             sa.update(Experience)
-            .where(Experience.id.in_(skipped), Experience.status == ExperienceStatus.PLANNED)
+            .where(_ids_in(Experience.id, skipped), Experience.status == ExperienceStatus.PLANNED)
             .values(status=ExperienceStatus.CANCELLED, version=Experience.version + 1)
             .execution_options(synchronize_session=False)
         )
