@@ -1,0 +1,47 @@
+"""Smoke run of the dispatcher benchmark (bench/dispatch.py) at a thousand messages.
+
+Not a timed test: it checks the benchmark runs on both backends, sends every queued message
+exactly once, and writes its section of the report to a temporary file."""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+import pytest
+import sqlalchemy as sa
+
+from bench import dispatch
+
+ROW = re.compile(r"^\| (sqlite|postgresql) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|")
+
+
+@pytest.fixture
+def bench_urls(tmp_path, pg_server):
+    admin = sa.create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_dispatch")
+        conn.exec_driver_sql("CREATE DATABASE crm_bench_dispatch")
+    yield {
+        "sqlite": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+        "postgresql": pg_server.url.rsplit("/", 1)[0] + "/crm_bench_dispatch",
+    }
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_dispatch WITH (FORCE)")
+    admin.dispose()
+
+
+def test_dispatch_benchmark_reports_a_rate_per_backend(bench_urls, tmp_path):
+    out = tmp_path / "performance.md"
+    # Each timed dispatch stops the benchmark unless it sent every queued message.
+    results = dispatch.run_benchmark(
+        bench_urls, 2_400, 1_000, 1, out, "smoke", warmup=0, log=lambda _: None
+    )
+    report = out.read_text(encoding="utf-8")
+    rows = {m[1]: m for line in report.splitlines() if (m := ROW.match(line))}
+    assert set(rows) == {"sqlite", "postgresql"} and report.count(dispatch.HEADING) == 1
+    for result in results:
+        assert result.messages == 1_000 and result.rate > 0
+        assert float(rows[result.backend][3]) == pytest.approx(
+            statistics.median(result.dispatch), abs=0.001
+        )
