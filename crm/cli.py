@@ -161,3 +161,28 @@ def plan_command(days: int | None):
         f"Planned {summary.planned} experiences up to {until.isoformat()}; "
         f"cancelled {summary.cancelled} the customers' quadrants no longer allow."
     )
+
+
+@crm_group.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduler: the periodic jobs, in one active process (a second one stands by)."""
+    import logging
+    import sys
+
+    from flask import current_app
+
+    from crm.scheduler import runner
+
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Each run is logged once, by crm.scheduler; APScheduler speaks up only about trouble.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        process = runner.SchedulerProcess(current_app._get_current_object())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    runner.serve(process)

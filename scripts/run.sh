@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: migrate, load the demo bank into an empty database, print the logins, serve.
+# `make run`: migrate, load the demo bank into an empty database, print the logins, then run
+# the scheduler and serve.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -12,6 +13,25 @@ export FLASK_APP=wsgi
 echo
 "$BIN/flask" crm demo-logins
 echo
+
+# The scheduler and the web server run side by side. When either stops, on Ctrl-C, or on
+# SIGTERM, both are stopped (the scheduler hands its lease over as it goes). No `exec`: this
+# shell stays to do that.
+SCHEDULER_PID=
+WEB_PID=
+stop_both() {
+  trap - EXIT INT TERM
+  kill -TERM $SCHEDULER_PID $WEB_PID 2>/dev/null || true
+  wait || true
+}
+trap stop_both EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$BIN/flask" crm scheduler &
+SCHEDULER_PID=$!
 echo "Serving on http://127.0.0.1:${PORT}  (Ctrl-C to stop)"
-exec "$BIN/gunicorn" --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" \
-  --access-logfile - --error-logfile - wsgi:app
+"$BIN/gunicorn" --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" \
+  --access-logfile - --error-logfile - wsgi:app &
+WEB_PID=$!
+wait -n

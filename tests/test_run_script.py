@@ -1,5 +1,6 @@
 """`make run`'s script on an empty database: it migrates, loads the demo bank, serves,
-and the demo logins it prints work against the real server (gunicorn, CSRF on)."""
+and the demo logins it prints work against the real server (gunicorn, CSRF on). The scheduler
+runs beside the web server (one of it: the web workers start none), and Ctrl-C stops both."""
 
 import http.cookiejar
 import os
@@ -10,7 +11,10 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +72,34 @@ def test_run_script_serves_the_demo_bank(tmp_path):
             assert landing.url.endswith("/customers"), username
             # The demo customers are there, phones masked.
             assert re.search(r"\d{3}\*{4}\d{4}", landing.read().decode()), username
+
+        while "scheduler active as" not in (tmp_path / "run.log").read_text():
+            assert process.poll() is None, (tmp_path / "run.log").read_text()
+            assert time.monotonic() < deadline, "the scheduler did not start"
+            time.sleep(0.5)
+
+        # Ctrl-C reaches the whole process group: the script, gunicorn and the scheduler.
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+        output = (tmp_path / "run.log").read_text()
+        assert output.count("scheduler active as") == 1, output
+        assert "scheduler standby" not in output, output
+        assert re.search(r"scheduler \S+ stopped", output), output
+        try:
+            os.killpg(process.pid, 0)
+            raise AssertionError(f"processes of `make run` outlived Ctrl-C:\n{output}")
+        except ProcessLookupError:
+            pass
+        engine = sa.create_engine(env["CRM_DATABASE_URL"])
+        try:
+            with engine.connect() as conn:
+                expires = conn.exec_driver_sql("SELECT expires_at FROM scheduler_lease").scalar()
+        finally:
+            engine.dispose()
+        # The scheduler handed its lease over as it stopped.
+        assert datetime.fromisoformat(expires).replace(tzinfo=UTC) <= datetime.now(UTC)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
         log.close()

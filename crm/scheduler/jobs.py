@@ -1,0 +1,211 @@
+"""The scheduler's jobs, declared as data, and the run log (``job_run``) each run writes.
+
+A job is one line of ``JOBS``: a stable id, the function it calls (``module:function``) and
+when (a local time every day, or every few minutes), in the business's time zone. APScheduler
+stores each as a call of ``run(job_id)``: the arguments it keeps are plain ids, never objects
+that could go stale in its table. The functions are thin: each calls one domain function,
+which is idempotent, so a run repeated after a crash or a takeover does nothing twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from crm.extensions import db
+from crm.models import JobRun
+from crm.models.base import utcnow
+from crm.services.clock import business_zone
+
+log = logging.getLogger("crm.scheduler")
+
+
+@dataclass(frozen=True)
+class Cron:
+    """Every day at hour:minute, local time."""
+
+    hour: int
+    minute: int = 0
+
+    def trigger(self, zone: tzinfo) -> BaseTrigger:
+        return CronTrigger(hour=self.hour, minute=self.minute, timezone=zone)
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every so many minutes."""
+
+    minutes: int
+
+    def trigger(self, zone: tzinfo) -> BaseTrigger:
+        return IntervalTrigger(minutes=self.minutes, timezone=zone)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: str  # "module:function", called with no arguments inside an app context
+    when: Cron | Every
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec("plan_contacts", "crm.scheduler.jobs:plan_contacts", Cron(hour=1, minute=30)),
+    JobSpec("outreach", "crm.scheduler.jobs:outreach", Every(minutes=1)),
+    JobSpec("morning_digest", "crm.scheduler.jobs:morning_digest", Cron(hour=7, minute=30)),
+    JobSpec("visit_reminders", "crm.scheduler.jobs:visit_reminders", Cron(hour=16, minute=0)),
+)
+
+# What ``run`` stores in APScheduler's table for every job.
+RUN_REF = "crm.scheduler.jobs:run"
+
+
+def spec_for(job_id: str) -> JobSpec:
+    for spec in JOBS:
+        if spec.id == job_id:
+            return spec
+    raise LookupError(f"no job {job_id!r} in JOBS")
+
+
+def resolve(ref: str) -> Callable[[], object]:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# --- the jobs ------------------------------------------------------------------------------
+
+
+def plan_contacts() -> str:
+    """The rolling planner (滚动计划), up to the configured horizon."""
+    from crm.services import planner
+
+    until = planner.horizon()
+    summary = planner.plan_contacts(until)
+    return f"planned {summary.planned} up to {until.isoformat()}, cancelled {summary.cancelled}"
+
+
+def outreach() -> str:
+    """Queue the SMS due today, then send what is due: in this order, in one run, so that a
+    message queued now goes out in the same minute, and the two never write at once."""
+    from crm.services import outbox
+
+    parts = []
+    failed = None
+    try:
+        parts.append(f"queued {outbox.enqueue_due()}")
+    except Exception as error:  # what is queued already is still sent
+        db.session.rollback()
+        log.exception("outreach: queueing due SMS failed")
+        failed = error
+        parts.append(f"queueing failed: {error}")
+    sent = outbox.dispatch()
+    parts.append(
+        f"sent {sent.sent}, failed {sent.failed}, skipped {sent.skipped}, "
+        f"deferred {sent.deferred}, uncertain {sent.uncertain}"
+    )
+    if sent.reconciled:
+        counts = ", ".join(f"{outcome} {n}" for outcome, n in sorted(sent.reconciled.items()))
+        parts.append(f"reconciled {counts}")
+    summary = "; ".join(parts)
+    if failed is not None:
+        raise JobFailed(summary) from failed
+    return summary
+
+
+def morning_digest() -> str:
+    """The staff morning digest (每日提醒)."""
+    from crm.services import notifications
+
+    return f"digests {notifications.send_morning_digest()}"
+
+
+def visit_reminders() -> str:
+    """Reminders the day before each visit or event."""
+    from crm.services import notifications
+
+    return f"reminders {notifications.send_visit_reminders()}"
+
+
+# --- running them ------------------------------------------------------------------------
+
+
+class JobFailed(Exception):
+    """A job that did part of its work; the message says what was done and what failed."""
+
+
+@dataclass
+class Binding:
+    """What the runner hands the jobs: its app (made in the process entry point, never at
+    import) and a check that this process still holds the lease."""
+
+    app: Flask | None = None
+    holder: str | None = None
+    still_active: Callable[[], bool] = lambda: True
+
+
+_binding = Binding()
+
+
+def bind(app: Flask, holder: str, still_active: Callable[[], bool]) -> None:
+    global _binding
+    _binding = Binding(app, holder, still_active)
+
+
+def run(job_id: str, scheduled_for: datetime | None = None) -> None:
+    """Run one job in an app context and log it in ``job_run``; never raises, so a failing job
+    costs one run, not the scheduler. ``scheduled_for`` is the time the run was due (with
+    coalescing, the latest of the runs it stands for)."""
+    binding = _binding
+    if binding.app is None:
+        raise RuntimeError("crm.scheduler.jobs.run outside the scheduler process")
+    with binding.app.app_context():
+        try:
+            _run(job_id, scheduled_for, binding)
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s could not run or be logged", job_id)
+
+
+def _run(job_id: str, scheduled_for: datetime | None, binding: Binding) -> None:
+    # A process frozen past its lease may wake up with due jobs before it notices that a
+    # standby took over; asking the database first keeps such a run from happening twice.
+    if not binding.still_active():
+        log.warning("job %s not run: this scheduler no longer holds the lease", job_id)
+        return
+    entry = JobRun(
+        job_id=job_id, scheduled_for=scheduled_for, started_at=utcnow(), holder=binding.holder
+    )
+    db.session.add(entry)
+    db.session.commit()
+    started = time.monotonic()
+    try:
+        summary = str(resolve(spec_for(job_id).func)() or "")
+        ok = True
+    except Exception as error:
+        db.session.rollback()
+        log.exception("job %s failed", job_id)
+        summary = f"{type(error).__name__}: {error}"
+        ok = False
+    entry.finished_at = utcnow()
+    entry.ok = ok
+    entry.summary = summary[:500]
+    db.session.commit()
+    log.log(
+        logging.INFO if ok else logging.ERROR,
+        "job %s %s in %.1f s (due %s): %s",
+        job_id,
+        "done" if ok else "FAILED",
+        time.monotonic() - started,
+        scheduled_for.astimezone(business_zone()).isoformat(timespec="seconds")
+        if scheduled_for
+        else "now",
+        summary,
+    )
