@@ -18,6 +18,8 @@ test: setup system-deps ## lint and run the whole suite (SQLite, PostgreSQL, Chr
 
 bench: setup system-deps ## rerun the benchmarks (SQLite, PostgreSQL) and rewrite docs/performance.md
 	$(BIN)/python -m bench.retier
+	$(BIN)/python -m bench.planner
+	$(BIN)/python -m bench.dispatch
 
 lint:
 	$(BIN)/ruff check .

@@ -4,6 +4,8 @@ Rows are tuples in large batches, never the ORM per row: executemany on SQLite, 
 PostgreSQL. The customers are the same on every backend (seeded): liquid assets log-normal
 around ¥400,000 (about a quarter at ¥1,000,000 or more), willingness uniform 0–100, placed
 under the default thresholds with one first-placement event each, as migration 0002 does.
+Half of them agreed to SMS (even ids) and one in ten of those has since opted out, so 45%
+can be sent routine SMS.
 """
 
 from __future__ import annotations
@@ -30,9 +32,17 @@ MEDIAN_ASSETS_FEN = 400_000 * 100
 ASSETS_SIGMA = 1.36
 BATCH = 50_000
 CREATED_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+OPTED_OUT_AFTER = timedelta(days=90)
 
 customer = Customer.__table__
 events = QuadrantEvent.__table__
+
+
+def _stored(moment: datetime | None, sqlite: bool) -> datetime | str | None:
+    """A UTC timestamp as each backend stores it (SQLite: naive text)."""
+    if moment is None or not sqlite:
+        return moment
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _customer_rows(count: int, sqlite: bool) -> Iterator[tuple]:
@@ -44,6 +54,9 @@ def _customer_rows(count: int, sqlite: bool) -> Iterator[tuple]:
         fen = round(MEDIAN_ASSETS_FEN * math.exp(ASSETS_SIGMA * rng.gauss(0.0, 1.0)))
         created = CREATED_FROM + timedelta(seconds=30 * n)
         phone = f"+86138{n:08d}"
+        # Drawn from n, not from rng, so the assets and willingness stay as they were.
+        consent = n % 2 == 0
+        opted_out = created + OPTED_OUT_AFTER if n % 20 == 0 else None
         yield (
             f"客户{n:07d}",
             genders[n % 3],
@@ -52,14 +65,16 @@ def _customer_rows(count: int, sqlite: bool) -> Iterator[tuple]:
             fen if sqlite else Decimal(fen).scaleb(-2),
             rng.randint(0, 100),
             risks[rng.randrange(5)],
-            n % 2 == 0,
-            created.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else created,
+            consent,
+            _stored(created if consent else None, sqlite),
+            _stored(opted_out, sqlite),
+            _stored(created, sqlite),
         )
 
 
 CUSTOMER_COLUMNS = (
     "name, gender, phone, phone_last4, liquid_assets, willingness, risk_level, sms_consent, "
-    "created_at, updated_at, quadrant, owner_id, branch_id, version"
+    "sms_consent_at, sms_opt_out_at, created_at, updated_at, quadrant, owner_id, branch_id, version"
 )
 
 
@@ -73,7 +88,7 @@ def _load_customers(count: int, owner_id: int, branch_id: int) -> None:
     if not sqlite:
         _copy_rows(rows)
         return
-    sql = f"INSERT INTO customer ({CUSTOMER_COLUMNS}) VALUES ({', '.join(['?'] * 14)})"
+    sql = f"INSERT INTO customer ({CUSTOMER_COLUMNS}) VALUES ({', '.join(['?'] * 16)})"
     batch: list[tuple] = []
     for row in rows:
         batch.append(row)

@@ -25,7 +25,7 @@ cheapest statement that does the same work by hand) measured in the same run, in
 database, side by side.
 
 Rerun them all with `make bench`, which rewrites the sections below; run one at another
-size with `.venv/bin/python -m bench.retier --customers N`.
+size with `.venv/bin/python -m bench.retier --customers N` (or `bench.planner`, `bench.dispatch`).
 """
 
 
