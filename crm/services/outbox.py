@@ -229,10 +229,18 @@ def _claim(now: datetime, batch: int) -> list[sa.Row]:
     pick = sa.select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.not_before, OUTBOX.c.id)
     pick = pick.limit(batch)
     if db.engine.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+        # Picked first, then updated by id: inside an UPDATE's WHERE, PostgreSQL may run a
+        # LIMIT … SKIP LOCKED subquery more than once and so claim more than a batch.
+        ids = list(db.session.scalars(pick.with_for_update(skip_locked=True)))
+        if not ids:
+            db.session.commit()
+            return []
+        picked = _ids_in(OUTBOX.c.id, ids)
+    else:
+        picked = OUTBOX.c.id.in_(pick.scalar_subquery())
     rows = db.session.execute(
         OUTBOX.update()
-        .where(OUTBOX.c.id.in_(pick.scalar_subquery()), due)
+        .where(picked, due)
         .values(status=OutboxStatus.SENDING.value, claimed_at=now, attempts=OUTBOX.c.attempts + 1)
         .returning(*CLAIMED_COLUMNS)
     ).all()

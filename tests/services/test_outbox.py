@@ -267,3 +267,21 @@ def test_a_send_of_unknown_fate_counts_against_the_weekly_cap(consenting, consol
     assert len(console.sent()) == 2
     statuses = sorted(m.status for m in messages())
     assert statuses == sorted([OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.QUEUED])
+
+
+def test_a_dispatch_batch_claims_no_more_than_its_size(world, console):
+    for n in range(8):
+        customer = make_customer(
+            world.alice,
+            f"客户{n}",
+            f"+86137000000{n:02d}",
+            sms_consent=True,
+            created_at=utcnow() - timedelta(days=30),
+        )
+        routine(customer)
+    db.session.commit()
+    outbox.enqueue_due(TODAY, MORNING)
+    summary = outbox.dispatch(MORNING, provider=console, batch=3, max_batches=1)
+    assert summary.sent == 3
+    statuses = [m.status for m in messages()]
+    assert statuses.count(OutboxStatus.SENT) == 3 and statuses.count(OutboxStatus.QUEUED) == 5
