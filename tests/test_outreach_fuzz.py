@@ -28,7 +28,7 @@ from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage
 from crm.models.enums import ExperienceStatus, MessagePurpose, OutboxStatus, PlanOrigin, Touchpoint
 from crm.providers.console import ConsoleProvider
-from crm.services import outbox, planner, sms_rules
+from crm.services import outbox, planner, sms_replies, sms_rules
 from tests.conftest import make_customer
 
 SEED = int(os.environ.get("CRM_FUZZ_SEED", "4"))
@@ -188,7 +188,7 @@ def test_a_fuzzed_month_keeps_the_sms_rules(world, tmp_path):
                 last_dispatch = when
         elif action in ("reply", "chat"):
             words = OPT_OUTS if action == "reply" else OTHER_REPLIES
-            opted_out = outbox.record_reply(subject.phone, rng.choice(words), when)
+            opted_out = sms_replies.record_reply(subject.phone, rng.choice(words), when)
             db.session.commit()
             if action == "reply":
                 assert opted_out is not None and opted_out.id == subject.id

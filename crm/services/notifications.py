@@ -27,7 +27,7 @@ from crm.labels import TOUCHPOINT
 from crm.models import Customer, Experience, GroupEvent, Notification, Staff
 from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, NotificationKind, Touchpoint
-from crm.services import experiences, outbox
+from crm.services import agenda, outbox, sms_templates
 from crm.services.clock import local_today
 from crm.services.idempotent import insert_new
 
@@ -105,7 +105,7 @@ def _experience_line(
 def agenda_sections(recipients: sa.Select, today: date) -> dict[int, list[Section]]:
     """The top of each staff member's agenda: visits and events due today, and overdue ones.
 
-    The agenda's rule (``experiences.agenda``): planned, non-routine experiences with the
+    The agenda's rule (``agenda.agenda``): planned, non-routine experiences with the
     customers the staff member owns. One query for all staff, streamed.
     """
     rows = db.session.execute(
@@ -120,7 +120,7 @@ def agenda_sections(recipients: sa.Select, today: date) -> dict[int, list[Sectio
         .outerjoin(GroupEvent, GroupEvent.id == Experience.group_event_id)
         .where(
             Customer.owner_id.in_(recipients),
-            experiences.on_agenda(),
+            agenda.on_agenda(),
             Experience.due_on <= today,
         )
         .order_by(Customer.owner_id, Experience.due_on, Experience.id)
@@ -251,7 +251,7 @@ def send_morning_digest(
 def short_name(customer: Customer, locale: str) -> str:
     """How a message to a phone names a customer: 张先生 where the gender is known, else 张*;
     enough for the staff member to recognise, not the full name on a lock screen."""
-    greeting = outbox.greeting(customer, locale)
+    greeting = sms_templates.greeting(customer, locale)
     name = customer.name.strip()
     if greeting != name or len(name) < 2:
         return greeting

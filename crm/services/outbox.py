@@ -1,7 +1,8 @@
 """The outbox (发件箱): planned SMS become rows, and the dispatcher sends each exactly once.
 
-Enqueue turns routine contacts due today into rows rendered from a template, each with an
-idempotency key (one per planned contact), so running it twice queues nothing twice.
+Enqueue turns routine contacts due today into rows rendered from a template
+(``sms_templates``), each with an idempotency key (one per planned contact), so running it
+twice queues nothing twice. Inbound replies are ``sms_replies``.
 
 Dispatch claims due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two dispatchers never
 claim the same row), commits them as "sending" *before* calling the provider, applies the
@@ -23,17 +24,16 @@ from flask import current_app
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.extensions import db
-from crm.models import Customer, Experience, OutboxMessage, SmsTemplate, Staff
+from crm.models import Customer, Experience, OutboxMessage, Staff
 from crm.models.base import utcnow
 from crm.models.enums import (
     ExperienceStatus,
-    Gender,
     MessagePurpose,
     OutboxStatus,
     Touchpoint,
 )
 from crm.providers import LookupResult, ProviderError, SmsProvider, provider_for
-from crm.services import sms_rules
+from crm.services import sms_rules, sms_templates
 from crm.services.clock import business_zone, local_today
 from crm.services.idempotent import insert_new
 
@@ -41,64 +41,10 @@ from crm.services.idempotent import insert_new
 LATE_LIMIT = timedelta(days=3)
 RETRY_DELAY = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
-COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "慕容", "皇甫", "尉迟", "公孙", "令狐")
 
 
 def experience_key(experience_id: int) -> str:
     return f"experience:{experience_id}"
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-
-def greeting(customer: Customer, locale: str) -> str:
-    """How an SMS addresses the customer: 张先生 / 张女士, or the name as it stands."""
-    name = customer.name.strip()
-    if locale.startswith("zh") and customer.gender != Gender.UNSPECIFIED and name:
-        surname = next((s for s in COMPOUND_SURNAMES if name.startswith(s)), name[0])
-        return surname + ("先生" if customer.gender == Gender.MALE else "女士")
-    return name
-
-
-def choose_template(
-    templates: list[SmsTemplate], customer: Customer, experience_id: int
-) -> SmsTemplate:
-    """Rotate through the topics the customer's willingness suits; closer customers get the
-    personal ones every other time (seed 004: from templated to personal)."""
-    suited = [t for t in templates if t.min_willingness <= customer.willingness]
-    personal = [t for t in suited if t.min_willingness > 0]
-    if personal and experience_id % 2 == 0:
-        return personal[(experience_id // 2) % len(personal)]
-    general = [t for t in suited if t.min_willingness == 0] or suited
-    return general[experience_id % len(general)]
-
-
-def marketing_text(body: str) -> str:
-    """The signature first and the opt-out line last, as marketing SMS must carry them."""
-    config = current_app.config
-    return f"{config['CRM_SMS_SIGNATURE']}{body}{config['CRM_SMS_OPT_OUT_LINE']}"
-
-
-def render(template: SmsTemplate, customer: Customer, owner: Staff | None) -> str:
-    fields = {
-        "name": customer.name,
-        "greeting": greeting(customer, template.locale),
-        "owner": owner.display_name if owner else "",
-    }
-    return marketing_text(template.body.format_map(fields))
-
-
-def _templates(locale: str) -> list[SmsTemplate]:
-    templates = list(
-        db.session.scalars(
-            sa.select(SmsTemplate)
-            .where(SmsTemplate.locale == locale, SmsTemplate.active.is_(True))
-            .order_by(SmsTemplate.key)
-        )
-    )
-    if not templates:
-        raise RuntimeError(f"No active SMS templates for {locale}")
-    return templates
 
 
 # --- enqueue ----------------------------------------------------------------------------
@@ -114,7 +60,7 @@ def enqueue_due(today: date | None = None, now: datetime | None = None, chunk: i
     today = today or local_today()
     now = now or utcnow()
     locale = current_app.config["CRM_SMS_LOCALE"]
-    templates = _templates(locale)
+    templates = sms_templates.active_templates(locale)
     not_before = sms_rules.next_window_start(now)
     queued = 0
     last_id = 0
@@ -138,7 +84,7 @@ def enqueue_due(today: date | None = None, now: datetime | None = None, chunk: i
             break
         rows = []
         for experience_id, customer, owner in batch:
-            template = choose_template(templates, customer, experience_id)
+            template = sms_templates.choose_template(templates, customer, experience_id)
             rows.append(
                 {
                     "idempotency_key": experience_key(experience_id),
@@ -148,7 +94,7 @@ def enqueue_due(today: date | None = None, now: datetime | None = None, chunk: i
                     "experience_id": experience_id,
                     "recipient": customer.phone,
                     "template_key": template.key,
-                    "body": render(template, customer, owner),
+                    "body": sms_templates.render(template, customer, owner),
                     "status": OutboxStatus.QUEUED,
                     "not_before": not_before,
                     "attempts": 0,
@@ -413,7 +359,7 @@ def _send_batch(
             ),
             settled,
         )
-    _close_experiences(done_experiences, skipped_experiences, now)
+    close_experiences(done_experiences, skipped_experiences, now)
     db.session.commit()
     summary.sent += len(sent)
 
@@ -465,7 +411,7 @@ def _record_sent(sent: list[dict], now: datetime) -> None:
         )
 
 
-def _close_experiences(done: list[int], skipped: list[int], now: datetime) -> None:
+def close_experiences(done: list[int], skipped: list[int], now: datetime) -> None:
     """A sent SMS is its routine experience held; one that may not be sent is cancelled."""
     held_on = now.astimezone(business_zone()).date()
     if done:
@@ -528,54 +474,6 @@ def reconcile(now: datetime, senders: Senders) -> Counter:
             message.status = OutboxStatus.RECONCILE
         outcome[delivery.result.value] += 1
     if messages:
-        _close_experiences(done, [], now)
+        close_experiences(done, [], now)
         db.session.commit()
     return outcome
-
-
-# --- inbound replies --------------------------------------------------------------------
-
-
-def record_reply(phone: str, text: str, now: datetime | None = None) -> Customer | None:
-    """An inbound SMS: an opt-out word opts the customer out at once, and their queued
-    marketing messages are withdrawn. Returns the customer who opted out, if any.
-    The caller commits."""
-    from crm.services import audit
-
-    if not sms_rules.is_opt_out(text):
-        return None
-    customer = db.session.scalar(sa.select(Customer).where(Customer.phone == phone))
-    if customer is None or customer.sms_opt_out_at is not None:
-        return None
-    now = now or utcnow()
-    customer.sms_consent = False
-    customer.sms_opt_out_at = now
-    withdrawn = db.session.scalars(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.customer_id == customer.id,
-            OutboxMessage.purpose == MessagePurpose.MARKETING,
-            OutboxMessage.status == OutboxStatus.QUEUED,
-        )
-        .values(status=OutboxStatus.SKIPPED, error="opted out by SMS reply")
-        .returning(OutboxMessage.experience_id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    # Their contacts are cancelled, as dispatch cancels those of the messages it skips
-    # (the planner's cancel below leaves staff-planned and overdue ones).
-    _close_experiences([], [e for e in withdrawn if e is not None], now)
-    # The planned SMS go too (the planner would cancel them on its next run anyway).
-    from crm.services import planner
-
-    planner.cancel_disallowed(now.astimezone(business_zone()).date(), Customer.id == customer.id)
-    audit.record(
-        None,
-        "customer",
-        customer.id,
-        "update",
-        {"sms_consent": (True, False), "sms_opt_out_at": (None, now)},
-        customer_id=customer.id,
-        version=customer.version + 1,
-        reason=f"SMS reply: {text.strip()[:40]}",
-    )
-    return customer

@@ -11,6 +11,7 @@ from crm.forms import ExperienceForm, RecordForm
 from crm.models import Experience
 from crm.models.enums import ExperienceStatus
 from crm.services import access, budget, dossier, experiences, matrix
+from crm.services import agenda as agenda_service
 from crm.services.clock import local_today
 from crm.services.inputs import InvalidInput
 from crm.views.helpers import label
@@ -132,4 +133,4 @@ def record(experience_id: int):
 @bp.route("/agenda")
 @login_required
 def agenda():
-    return render_template("experiences/agenda.html", agenda=experiences.agenda(current_user))
+    return render_template("experiences/agenda.html", agenda=agenda_service.agenda(current_user))

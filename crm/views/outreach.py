@@ -7,7 +7,7 @@ import hmac
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from crm.extensions import csrf, db
-from crm.services import outbox
+from crm.services import sms_replies
 from crm.services.phones import InvalidPhone, normalize_phone
 
 bp = Blueprint("outreach", __name__)
@@ -40,6 +40,6 @@ def inbound():
         )
     except InvalidPhone:
         return jsonify(status="ignored", reason="no valid sender number"), 400
-    customer = outbox.record_reply(phone, _first(values, TEXT_FIELDS))
+    customer = sms_replies.record_reply(phone, _first(values, TEXT_FIELDS))
     db.session.commit()
     return jsonify(status="ok", opted_out=customer is not None)

@@ -19,6 +19,7 @@ from crm.models.enums import (
     Response,
     Touchpoint,
 )
+from crm.services import agenda as agenda_service
 from crm.services import budget, experiences, tiering
 from crm.services.clock import local_today
 from crm.services.dossier import StaleDossier
@@ -270,7 +271,7 @@ def test_agenda_lists_overdue_first_and_leaves_out_sms_and_others_customers(worl
     plan(world.alice, develop, category="routine", due_on=today)
     plan(world.bob, world.bob_customer, due_on=today)
     db.session.commit()
-    agenda = experiences.agenda(world.alice, today)
+    agenda = agenda_service.agenda(world.alice, today)
     assert [e.id for e in agenda.overdue] == [late.id]
     assert len(agenda.today) == 1 and agenda.today[0].category == Touchpoint.VISIT
     assert all(e.customer.owner_id == world.alice.id for e in agenda.this_week)

@@ -19,7 +19,8 @@ from crm.models.enums import (
     PlanOrigin,
     Touchpoint,
 )
-from crm.services import experiences, notifications
+from crm.services import agenda as agenda_service
+from crm.services import notifications
 from tests.conftest import make_customer
 
 TODAY = date(2026, 11, 23)
@@ -138,7 +139,7 @@ def test_digest_matches_the_agenda(world, english):
         plan(customer, TODAY + timedelta(days=days), category=Touchpoint.EVENT)
     notifications.send_morning_digest(TODAY)
     [digest] = notes_for(world.alice)
-    agenda = experiences.agenda(world.alice, TODAY)
+    agenda = agenda_service.agenda(world.alice, TODAY)
     summary = f"Today {len(agenda.today)} · Overdue {len(agenda.overdue)}"
     assert digest.title.endswith(summary)
     assert digest.body.count("General event") == len(agenda.today) + len(agenda.overdue)
