@@ -4,13 +4,14 @@ the machine line, and writing one section of docs/performance.md without touchin
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -79,3 +80,50 @@ def throwaway_database(backend: str) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+# --- the command line every benchmark shares ----------------------------------------------
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _backends(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names or set(names) - set(BACKENDS):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(BACKENDS)}")
+    return names
+
+
+def parse_args(
+    module: str, description: str | None, argv: list[str] | None, counts: dict[str, int]
+) -> argparse.Namespace:
+    """``--backends --repeat --warmup --out`` and one ``--<name> N`` per entry of ``counts``
+    (the sizes, with their defaults); ``args.command`` is the line that reruns it."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    for name, default in counts.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--backends", type=_backends, default=list(BACKENDS))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
+    args = parser.parse_args(argv)
+    if any(getattr(args, name) < 1 for name in counts) or args.repeat < 1 or args.warmup < 0:
+        parser.error(
+            f"--{', --'.join(counts)} and --repeat must be at least 1, --warmup at least 0"
+        )
+    sizes = " ".join(f"--{name} {getattr(args, name)}" for name in counts)
+    args.command = (
+        f".venv/bin/python -m {module} {sizes} --backends {','.join(args.backends)} "
+        f"--repeat {args.repeat} --warmup {args.warmup} --out {args.out}"
+    )
+    return args
+
+
+def run_on_throwaway_databases(
+    args: argparse.Namespace, run: Callable[[dict[str, str]], object]
+) -> int:
+    """Call ``run`` with a fresh database URL per chosen backend; they are gone afterwards."""
+    with contextlib.ExitStack() as stack:
+        run({b: stack.enter_context(throwaway_database(b)) for b in args.backends})
+    print(f"Wrote {args.out}")
+    return 0

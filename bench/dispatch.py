@@ -27,8 +27,6 @@ Run: ``python -m bench.dispatch [--customers N] [--messages M] [--backends sqlit
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import statistics
 import sys
 import tempfile
@@ -41,7 +39,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.bank import prepare
-from bench.common import machine, maintenance, server_version, throwaway_database, write_section
+from bench.common import (
+    machine,
+    maintenance,
+    parse_args,
+    run_on_throwaway_databases,
+    server_version,
+    write_section,
+)
 from crm import create_app
 from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage
@@ -49,7 +54,6 @@ from crm.models.enums import ExperienceStatus, MessagePurpose, OutboxStatus, Pla
 from crm.providers.console import ConsoleProvider
 from crm.services import outbox
 
-BACKENDS = ("sqlite", "postgresql")
 DEFAULT_CUSTOMERS = 120_000
 DEFAULT_MESSAGES = 100_000
 TARGET_RATE = 5_000  # messages a second
@@ -250,37 +254,19 @@ def run_benchmark(urls, customers, count, repeat, out, command, warmup=1, log=pr
     return results
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.dispatch", description=__doc__)
-    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
-    parser.add_argument("--messages", type=int, default=DEFAULT_MESSAGES)
-    parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
-    args = parser.parse_args(argv)
-    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    if set(args.backends) - set(BACKENDS) or not args.backends:
-        parser.error(f"--backends: choose from {', '.join(BACKENDS)}")
-    if args.messages < 1 or args.repeat < 1 or args.warmup < 0:
-        parser.error("--messages and --repeat must be at least 1, --warmup at least 0")
-    return args
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    command = (
-        f".venv/bin/python -m bench.dispatch --customers {args.customers} "
-        f"--messages {args.messages} --backends {','.join(args.backends)} "
-        f"--repeat {args.repeat} --warmup {args.warmup} --out {args.out}"
+    args = parse_args(
+        "bench.dispatch",
+        __doc__,
+        argv,
+        {"customers": DEFAULT_CUSTOMERS, "messages": DEFAULT_MESSAGES},
     )
-    with contextlib.ExitStack() as stack:
-        urls = {b: stack.enter_context(throwaway_database(b)) for b in args.backends}
-        run_benchmark(
-            urls, args.customers, args.messages, args.repeat, args.out, command, args.warmup
-        )
-    print(f"Wrote {args.out}")
-    return 0
+    return run_on_throwaway_databases(
+        args,
+        lambda urls: run_benchmark(
+            urls, args.customers, args.messages, args.repeat, args.out, args.command, args.warmup
+        ),
+    )
 
 
 if __name__ == "__main__":

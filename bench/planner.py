@@ -35,8 +35,6 @@ server (``tests/support/pgserver.py``), prints the table and writes its section 
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import inspect
 import statistics
 import sys
@@ -52,8 +50,9 @@ from bench.bank import prepare
 from bench.common import (
     machine,
     maintenance,
+    parse_args,
+    run_on_throwaway_databases,
     server_version,
-    throwaway_database,
     write_section,
 )
 from crm import create_app
@@ -61,7 +60,6 @@ from crm.extensions import db
 from crm.models import Customer, Experience
 from crm.services.planner import plan_contacts, reachable_by_sms
 
-BACKENDS = ("sqlite", "postgresql")
 DEFAULT_CUSTOMERS = 1_000_000
 TODAY = date(2026, 11, 23)
 HORIZON = timedelta(days=28)
@@ -364,42 +362,14 @@ def run_benchmark(
 # --- command line --------------------------------------------------------------------------
 
 
-def _backends(value: str) -> list[str]:
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(BACKENDS))
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(BACKENDS)}")
-    return names
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.planner", description=__doc__)
-    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
-    parser.add_argument("--backends", type=_backends, default=list(BACKENDS))
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
-    parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
-    args = parser.parse_args(argv)
-    if args.customers < 1 or args.repeat < 1 or args.warmup < 0:
-        parser.error("--customers and --repeat must be at least 1, --warmup at least 0")
-    return args
-
-
-def _command(args: argparse.Namespace) -> str:
-    return (
-        f".venv/bin/python -m bench.planner --customers {args.customers} "
-        f"--backends {','.join(args.backends)} --repeat {args.repeat} "
-        f"--warmup {args.warmup} --out {args.out}"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        urls = {b: stack.enter_context(throwaway_database(b)) for b in args.backends}
-        run_benchmark(urls, args.customers, args.repeat, args.out, _command(args), args.warmup)
-    print(f"Wrote {args.out}")
-    return 0
+    args = parse_args("bench.planner", __doc__, argv, {"customers": DEFAULT_CUSTOMERS})
+    return run_on_throwaway_databases(
+        args,
+        lambda urls: run_benchmark(
+            urls, args.customers, args.repeat, args.out, args.command, args.warmup
+        ),
+    )
 
 
 if __name__ == "__main__":

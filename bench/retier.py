@@ -27,8 +27,6 @@ Run: ``python -m bench.retier [--customers N] [--backends sqlite,postgresql] [--
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import inspect
 import statistics
 import sys
@@ -44,8 +42,9 @@ from bench.bank import DEFAULTS, place_under_defaults, prepare
 from bench.common import (
     machine,
     maintenance,
+    parse_args,
+    run_on_throwaway_databases,
     server_version,
-    throwaway_database,
     write_section,
 )
 from crm import create_app
@@ -53,7 +52,6 @@ from crm.extensions import db
 from crm.models import Customer, QuadrantEvent
 from crm.services.tiering import Thresholds, quadrant_case, retier_all
 
-BACKENDS = ("sqlite", "postgresql")
 DEFAULT_CUSTOMERS = 1_000_000
 NEW = Thresholds(Decimal("500000"), 50)
 TARGET = 1.3
@@ -269,42 +267,14 @@ def run_benchmark(
 # --- command line --------------------------------------------------------------------------
 
 
-def _backends(value: str) -> list[str]:
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(BACKENDS))
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"choose from {', '.join(BACKENDS)}")
-    return names
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.retier", description=__doc__)
-    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
-    parser.add_argument("--backends", type=_backends, default=list(BACKENDS))
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
-    parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
-    args = parser.parse_args(argv)
-    if args.customers < 1 or args.repeat < 1 or args.warmup < 0:
-        parser.error("--customers and --repeat must be at least 1, --warmup at least 0")
-    return args
-
-
-def _command(args: argparse.Namespace) -> str:
-    return (
-        f".venv/bin/python -m bench.retier --customers {args.customers} "
-        f"--backends {','.join(args.backends)} --repeat {args.repeat} "
-        f"--warmup {args.warmup} --out {args.out}"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        urls = {b: stack.enter_context(throwaway_database(b)) for b in args.backends}
-        run_benchmark(urls, args.customers, args.repeat, args.out, _command(args), args.warmup)
-    print(f"Wrote {args.out}")
-    return 0
+    args = parse_args("bench.retier", __doc__, argv, {"customers": DEFAULT_CUSTOMERS})
+    return run_on_throwaway_databases(
+        args,
+        lambda urls: run_benchmark(
+            urls, args.customers, args.repeat, args.out, args.command, args.warmup
+        ),
+    )
 
 
 if __name__ == "__main__":

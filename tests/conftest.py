@@ -93,6 +93,23 @@ class WorkerLikeClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+@pytest.fixture
+def bench_urls(tmp_path, pg_server):
+    """For the benchmarks' smoke runs: an empty SQLite file and an empty database of its own
+    on the suite's PostgreSQL server (bench/ migrates them itself)."""
+    admin = sa.create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_smoke")
+        conn.exec_driver_sql("CREATE DATABASE crm_bench_smoke")
+    yield {
+        "sqlite": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+        "postgresql": pg_server.url.rsplit("/", 1)[0] + "/crm_bench_smoke",
+    }
+    with admin.connect() as conn:
+        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_smoke WITH (FORCE)")
+    admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param

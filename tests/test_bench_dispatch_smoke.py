@@ -9,26 +9,10 @@ import re
 import statistics
 
 import pytest
-import sqlalchemy as sa
 
 from bench import dispatch
 
 ROW = re.compile(r"^\| (sqlite|postgresql) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \|")
-
-
-@pytest.fixture
-def bench_urls(tmp_path, pg_server):
-    admin = sa.create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_dispatch")
-        conn.exec_driver_sql("CREATE DATABASE crm_bench_dispatch")
-    yield {
-        "sqlite": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
-        "postgresql": pg_server.url.rsplit("/", 1)[0] + "/crm_bench_dispatch",
-    }
-    with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_dispatch WITH (FORCE)")
-    admin.dispose()
 
 
 def test_dispatch_benchmark_reports_a_rate_per_backend(bench_urls, tmp_path):

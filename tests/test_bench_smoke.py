@@ -27,22 +27,6 @@ PLAN_ROW = re.compile(
 )
 
 
-@pytest.fixture
-def bench_urls(tmp_path, pg_server):
-    """An empty SQLite file and an empty database of its own on the suite's server."""
-    admin = sa.create_engine(pg_server.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_smoke")
-        conn.exec_driver_sql("CREATE DATABASE crm_bench_smoke")
-    yield {
-        "sqlite": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
-        "postgresql": pg_server.url.rsplit("/", 1)[0] + "/crm_bench_smoke",
-    }
-    with admin.connect() as conn:
-        conn.exec_driver_sql("DROP DATABASE IF EXISTS crm_bench_smoke WITH (FORCE)")
-    admin.dispose()
-
-
 def moves_counted_directly(url: str) -> int:
     """Customers whose quadrant differs between ¥1,000,000 / 60 and ¥500,000 / 50, from
     their raw columns (a quadrant is the pair of "high" flags, so it moves when one flips)."""
