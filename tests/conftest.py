@@ -40,7 +40,7 @@ def database_urls(tmp_path_factory):
 
 # Reference data the migrations seed (the experience matrix of seed 004): each test starts
 # from these rows as migrated, even if an earlier test edited them.
-REFERENCE_TABLES = ("touchpoint_category", "touchpoint_rule", "sms_template")
+REFERENCE_TABLES = ("touchpoint_category", "touchpoint_rule", "sms_template", "product")
 _reference_rows: dict[str, dict[str, list[dict]]] = {}
 
 
@@ -78,7 +78,15 @@ def _empty_tables() -> None:
         for table in tables:
             db.session.execute(table.delete())
     for name in REFERENCE_TABLES:
-        db.session.execute(Base.metadata.tables[name].insert(), reference[name])
+        table = Base.metadata.tables[name]
+        db.session.execute(table.insert(), reference[name])
+        if db.engine.dialect.name == "postgresql" and "id" in table.c and reference[name]:
+            # The rows came back with their ids; the sequence must continue after them.
+            db.session.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) FROM {name}"
+                )
+            )
     db.session.commit()
 
 

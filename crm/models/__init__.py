@@ -1,8 +1,11 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from crm.models.api_token import ApiToken
 from crm.models.audit import AuditLog
 from crm.models.base import Base
 from crm.models.branch import Branch
+from crm.models.callback import MaturityCallback
+from crm.models.complaint import Complaint
 from crm.models.customer import Customer, Tag, customer_tag
 from crm.models.experience import Experience
 from crm.models.group_event import GroupEvent
@@ -10,6 +13,7 @@ from crm.models.login_attempt import LoginAttempt
 from crm.models.notification import Notification
 from crm.models.outbox import OutboxMessage
 from crm.models.policy import Policy
+from crm.models.product import Product
 from crm.models.quadrant_event import QuadrantEvent
 from crm.models.scheduler import JobRun, SchedulerLease
 from crm.models.setting import Setting
@@ -18,17 +22,21 @@ from crm.models.staff import Staff
 from crm.models.touchpoint import TouchpointCategory, TouchpointRule
 
 __all__ = [
+    "ApiToken",
     "AuditLog",
     "Base",
     "Branch",
+    "Complaint",
     "Customer",
     "Experience",
     "GroupEvent",
     "JobRun",
     "LoginAttempt",
+    "MaturityCallback",
     "Notification",
     "OutboxMessage",
     "Policy",
+    "Product",
     "QuadrantEvent",
     "SchedulerLease",
     "Setting",

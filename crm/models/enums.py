@@ -93,6 +93,17 @@ class ProductType(StrEnum):
     INVESTMENT_LINKED = "investment_linked"  # 投资连结险
 
 
+class CallbackIntent(StrEnum):
+    """What a customer means to do with a maturing policy (有效回访统计表, seed 003)."""
+
+    RENEW = "renew"  # 续保 / keep holding
+    NEW_POLICY = "new_policy"  # 转新保单
+    DEPOSIT = "deposit"  # 转存款
+    SURRENDER = "surrender"  # 退保 / take the money
+    UNDECIDED = "undecided"  # 未决定
+    UNREACHABLE = "unreachable"  # 联系不上
+
+
 class PaymentMode(StrEnum):
     REGULAR = "regular"  # 期交
     SINGLE = "single"  # 趸交

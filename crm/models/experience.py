@@ -12,6 +12,7 @@ from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.customer import Customer
 from crm.models.enums import ExperienceStatus, PlanOrigin, Response, Touchpoint, enum_column
 from crm.models.group_event import GroupEvent
+from crm.models.product import Product
 from crm.models.staff import Staff
 
 
@@ -55,6 +56,8 @@ class Experience(Base):
     response: Mapped[Response | None] = mapped_column(enum_column(Response, "response"))
     notes: Mapped[str | None] = mapped_column(sa.Text)
     group_event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("group_event.id"))
+    # A product recommended during the experience, within the customer's risk level (适当性).
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
     # A manager's approval of a "never" category or of a plan past the customer's budget.
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff.id"))
     approval_reason: Mapped[str | None] = mapped_column(sa.String(500))
@@ -67,6 +70,7 @@ class Experience(Base):
 
     customer: Mapped[Customer] = relationship()
     group_event: Mapped[GroupEvent | None] = relationship()
+    product: Mapped[Product | None] = relationship()
     approved_by: Mapped[Staff | None] = relationship(foreign_keys=[approved_by_id])
     recorded_by: Mapped[Staff | None] = relationship(foreign_keys=[recorded_by_id])
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.customer import Customer
 from crm.models.enums import PaymentMode, PolicyStatus, ProductType, enum_column
+from crm.models.product import Product
 
 
 class Policy(Base):
@@ -21,6 +22,8 @@ class Policy(Base):
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
     policy_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     product_name: Mapped[str] = mapped_column(sa.String(120))
+    # The catalogue product sold, when it is one (its risk level is checked at sale).
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
     product_type: Mapped[ProductType] = mapped_column(enum_column(ProductType, "product_type"))
     premium: Mapped[Decimal] = mapped_column(Money)
     payment_mode: Mapped[PaymentMode] = mapped_column(enum_column(PaymentMode, "payment_mode"))
@@ -35,6 +38,7 @@ class Policy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="policies")
+    product: Mapped[Product | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 
