@@ -3,10 +3,11 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 PYTHON  ?= python3
 PORT    ?= 5000
+CUSTOMERS ?= 1000000
 export FLASK_APP := wsgi
 export PORT
 
-.PHONY: run test bench lint format setup translations system-deps clean
+.PHONY: run test bench notebooks lint format setup translations system-deps clean
 
 run: setup ## set up, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)
 	bash scripts/run.sh
@@ -17,9 +18,12 @@ test: setup system-deps ## lint and run the whole suite (SQLite, PostgreSQL, Chr
 	$(BIN)/pytest
 
 bench: setup system-deps ## rerun the benchmarks (SQLite, PostgreSQL) and rewrite docs/performance.md
-	$(BIN)/python -m bench.retier
-	$(BIN)/python -m bench.planner
-	$(BIN)/python -m bench.dispatch
+	$(BIN)/python -m bench.run --customers $(CUSTOMERS)
+
+notebooks: setup ## JupyterLab on analytics/, reading the app's database (CRM_DATABASE_URL, else instance/)
+	$(BIN)/pip install --quiet -e '.[dev,notebooks]'
+	CRM_DATABASE_URL="$${CRM_DATABASE_URL:-sqlite:///$(CURDIR)/instance/crm.sqlite3}" \
+	PYTHONPATH="$(CURDIR)" $(BIN)/jupyter lab --notebook-dir=analytics
 
 lint:
 	$(BIN)/ruff check .

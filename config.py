@@ -52,6 +52,19 @@ def _base(environ: Mapping[str, str]) -> dict:
             "negative": -5,
             "no_response": -2,
         },
+        # Follow-up (seed 003): call-backs a staff member makes a day, at least; the seed's
+        # targets in percent; the days within which a complaint gets a definite answer.
+        "CRM_CALLBACK_DAILY_QUOTA": int(environ.get("CRM_CALLBACK_DAILY_QUOTA", "20") or 20),
+        "CRM_FOLLOWUP_TARGETS": {
+            "policy_conversion": "20",
+            "deposit_conversion": "30",
+            "universal_retention": "60",
+            "satisfaction": "80",
+        },
+        "CRM_COMPLAINT_SLA_DAYS": 7,
+        # A complaint lowers willingness, a referral given raises the referrer's (seed 004).
+        "CRM_COMPLAINT_DELTA": -10,
+        "CRM_REFERRAL_DELTA": 5,
         # The rolling planner fills each customer's plan this many days ahead.
         "CRM_PLAN_HORIZON_DAYS": int(environ.get("CRM_PLAN_HORIZON_DAYS", "28") or 28),
         # Outreach (DESIGN.md "Outreach and the scheduler").

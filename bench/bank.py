@@ -78,12 +78,14 @@ CUSTOMER_COLUMNS = (
 )
 
 
-def _load_customers(count: int, owner_id: int, branch_id: int) -> None:
+def _load_customers(count: int, owners: list[tuple[int, int]]) -> None:
     """Tuples in batches, no ORM: executemany on SQLite, COPY on PostgreSQL (where
-    executemany manages only some 5,000 rows a second)."""
+    executemany manages only some 5,000 rows a second). Customers are dealt to ``owners``
+    ((staff id, branch id) pairs) in turn."""
     sqlite = db.engine.dialect.name == "sqlite"
     rows = (
-        (*row, row[-1], "develop", owner_id, branch_id, 1) for row in _customer_rows(count, sqlite)
+        (*row, row[-1], "develop", *owners[n % len(owners)], 1)
+        for n, row in enumerate(_customer_rows(count, sqlite))
     )
     if not sqlite:
         _copy_rows(rows)
@@ -141,19 +143,44 @@ def _write_first_placements() -> None:
     db.session.commit()
 
 
-def prepare(count: int, log=print) -> None:
-    """Migrate, then one branch, one staff member and ``count`` placed customers; ANALYZE."""
+def prepare(count: int, log=print, *, owners: int = 1, branches: int = 1) -> None:
+    """Migrate, then ``branches`` branches (each with a manager), ``owners`` staff members
+    dealt among them, and ``count`` placed customers dealt among the staff; ANALYZE.
+
+    The first staff member is ``bench`` (as with one owner); the others ``bench0002``…, the
+    managers ``manager01``…; none can log in until a benchmark sets a password.
+    """
     from flask_migrate import upgrade
 
     upgrade()
-    branch = Branch(name="基准支行", stage=BranchStage.MATURE)
-    staff = Staff(
-        username="bench", display_name="Bench", role=Role.STAFF, branch=branch, password_hash="!"
-    )
-    db.session.add_all([branch, staff])
+    offices = [
+        Branch(name="基准支行" if b == 0 else f"基准支行{b + 1:02d}", stage=BranchStage.MATURE)
+        for b in range(branches)
+    ]
+    staff = [
+        Staff(
+            username="bench" if n == 0 else f"bench{n + 1:04d}",
+            display_name=f"Bench {n + 1}",
+            role=Role.STAFF,
+            branch=offices[n % branches],
+            password_hash="!",
+        )
+        for n in range(owners)
+    ]
+    managers = [
+        Staff(
+            username=f"manager{b + 1:02d}",
+            display_name=f"Manager {b + 1}",
+            role=Role.MANAGER,
+            branch=office,
+            password_hash="!",
+        )
+        for b, office in enumerate(offices)
+    ]
+    db.session.add_all([*offices, *staff, *managers])
     db.session.commit()
     started = time.perf_counter()
-    _load_customers(count, staff.id, branch.id)
+    _load_customers(count, [(s.id, s.branch_id) for s in staff])
     log(f"  loaded {count:,} customers in {time.perf_counter() - started:.1f} s")
     place_under_defaults()
     _write_first_placements()

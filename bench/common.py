@@ -25,8 +25,8 @@ shared and noisy, so no figure here stands alone: each is a ratio against a floo
 cheapest statement that does the same work by hand) measured in the same run, in the same
 database, side by side.
 
-Rerun them all with `make bench`, which rewrites the sections below; run one at another
-size with `.venv/bin/python -m bench.retier --customers N` (or `bench.planner`, `bench.dispatch`).
+Rerun them all with `make bench` (`python -m bench.run`), which rewrites the summary and the
+sections below; each section names the command that reruns that benchmark alone.
 """
 
 

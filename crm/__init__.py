@@ -104,10 +104,12 @@ def register_blueprints(app: Flask) -> None:
         customers,
         events,
         experiences,
+        followup,
         grid,
         health,
         notifications,
         outreach,
+        transfer,
     )
     from crm.views.helpers import IdConverter
 
@@ -123,8 +125,17 @@ def register_blueprints(app: Flask) -> None:
         health,
         outreach,
         notifications,
+        followup,
+        transfer,
     ):
         app.register_blueprint(module.bp)
+
+    # The JSON API (/api/v1/) and the admin page issuing its tokens.
+    from crm import api
+    from crm.views import api_tokens
+
+    app.register_blueprint(api_tokens.bp)
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

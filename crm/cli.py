@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
 
@@ -163,6 +165,98 @@ def plan_command(days: int | None):
     )
 
 
+@crm_group.command("maturity-scan")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Scan as of this day.")
+@with_appcontext
+def maturity_scan_command(today):
+    """Make the call-back tasks for policies maturing up to the end of next month (idempotent)."""
+    from crm.services import followup
+    from crm.services.clock import local_today
+
+    day = today.date() if today else local_today()
+    made = followup.maturity_scan(day)
+    db.session.commit()
+    start, end = followup.scan_window(day)
+    click.echo(
+        f"Made {made} call-back tasks for policies maturing {start.isoformat()} to "
+        f"{end.isoformat()}."
+    )
+
+
+@crm_group.command("simulate")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 120))
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--customers", default=1000, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First simulated day (default: MONTHS before today, so the history ends yesterday).",
+)
+@with_appcontext
+def simulate_command(months: int, seed: int, customers: int, start):
+    """Fill an empty database with months of simulated history: the demo bank, then every
+    day lived by the real planner, dispatcher, staff actions and follow-up (deterministic per
+    seed; SMS go to the console provider)."""
+    from crm.services import simulator
+
+    try:
+        summary = _with_progress(
+            "Simulating",
+            lambda progress: simulator.simulate(
+                months,
+                seed,
+                customers=customers,
+                start=start.date() if start else None,
+                progress=progress,
+            ),
+        )
+    except simulator.SimulationRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Simulated {summary.days} days ({summary.start.isoformat()} to "
+        f"{summary.end.isoformat()}) over {summary.customers} customers."
+    )
+    for name, count in sorted(summary.counts.items()):
+        click.echo(f"  {name.replace('_', ' ')}: {count}")
+
+
+@crm_group.group("report")
+def report_group():
+    """Analytics reports: a notebook under analytics/ executed and saved as one HTML file."""
+
+
+@report_group.command("migration")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option(
+    "--out",
+    default="report.html",
+    show_default=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+)
+@with_appcontext
+def report_migration(start, end, out: Path):
+    """Quadrant migration between two dates (matrix, flows, moves per cause, splits)."""
+    from flask import current_app
+
+    from analytics import report
+
+    if start > end:
+        raise click.BadParameter("the period ends before it starts", param_hint="--to")
+    click.echo(f"Running the migration notebook for {start:%Y-%m-%d} to {end:%Y-%m-%d}…")
+    try:
+        written = report.render(
+            "migration",
+            out,
+            database_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+            start=start.date(),
+            end=end.date(),
+        )
+    except report.ReportFailed as error:
+        raise click.ClickException(f"The report could not be made: {error}") from error
+    click.echo(f"Wrote {written}.")
+
+
 @crm_group.command("scheduler")
 @with_appcontext
 def scheduler_command():
@@ -186,3 +280,127 @@ def scheduler_command():
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     runner.serve(process)
+
+
+@crm_group.group("api-token")
+def api_token_group():
+    """Issue and revoke tokens for the JSON API (/api/v1/)."""
+
+
+@api_token_group.command("issue")
+@click.argument("username")
+@click.option("--name", required=True, help="What will use the token, such as 'reporting'.")
+@with_appcontext
+def api_token_issue(username: str, name: str):
+    """Issue a token acting as USERNAME; it is printed this once (only its hash is kept)."""
+    from crm.services import api_tokens
+
+    staff = api_tokens.staff_named(username)
+    if staff is None:
+        raise click.ClickException(f"No staff member {username!r}.")
+    try:
+        token, plaintext = api_tokens.issue(None, staff, name)
+    except InvalidInput as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Token {token.id} ({token.prefix}…) for {staff.username}, shown once:", err=True)
+    click.echo(plaintext)
+
+
+@api_token_group.command("revoke")
+@click.argument("token_id", type=click.IntRange(1))
+@with_appcontext
+def api_token_revoke(token_id: int):
+    """Revoke token TOKEN_ID: requests with it are refused from now on."""
+    from crm.services import api_tokens
+
+    token = api_tokens.get(token_id)
+    if token is None:
+        raise click.ClickException(f"No token {token_id}.")
+    try:
+        api_tokens.revoke(None, token)
+    except InvalidInput as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Revoked token {token.id} ({token.prefix}…) of {token.staff.username}.")
+
+
+@crm_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--valid-only",
+    is_flag=True,
+    help="Import the valid rows and write the others to a rejects file (default: all or nothing).",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rows not imported, with a reason column "
+    "(default with --valid-only: FILE's name with -rejects, next to it).",
+)
+@click.option(
+    "--as",
+    "username",
+    help="The manager or admin importing (default: the system; each row then names its owner).",
+)
+@with_appcontext
+def import_command(file: Path, valid_only: bool, rejects_path: Path | None, username: str | None):
+    """Import customers, and their policies, from a CSV or XLSX file: checked first, then
+    written all or nothing (or only the valid rows)."""
+    import sqlalchemy as sa
+
+    from crm.models import Staff
+    from crm.services import importer
+
+    user = None
+    if username is not None:
+        user = db.session.scalar(sa.select(Staff).where(Staff.username == username))
+        if user is None:
+            raise click.ClickException(f"No staff member {username!r}.")
+        if not importer.may_import(user):
+            raise click.ClickException("Only managers and admins import customers.")
+    mode = importer.Mode.VALID_ROWS if valid_only else importer.Mode.ALL_OR_NOTHING
+    data = file.read_bytes()
+    bars: dict[str, tuple] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for bar, _ in bars.values():
+                bar.render_finish()
+            label = "Checking" if stage == "check" else "Writing"
+            bar = click.progressbar(length=max(total, 1), label=label)
+            bars[stage] = (bar, [0])
+        bar, state = bars[stage]
+        bar.length = max(total, 1)
+        bar.update(done - state[0])
+        state[0] = done
+
+    try:
+        report = importer.import_file(user, file.name, data, mode, progress=progress)
+    except InvalidInput as error:
+        _fail(error)
+    finally:
+        for bar, _ in bars.values():
+            bar.render_finish()
+    for problem in report.problems:
+        where = f"line {problem.line}" + (f", {problem.column}" if problem.column else "")
+        click.echo(f"{where}: {problem.message}", err=True)
+    click.echo(
+        f"{report.rows} rows read: {report.customers} customers and {report.policies} "
+        f"policies valid, {len(report.rejected_lines)} rows with problems."
+    )
+    if report.problems and (valid_only or rejects_path is not None):
+        name, content, _ = importer.rejects_file(report, data)
+        target = rejects_path or file.with_name(name)
+        target.write_bytes(content)
+        click.echo(f"Rows not imported, with the reasons: {target}")
+    if not report.written:
+        db.session.rollback()
+        if report.problems and mode == importer.Mode.ALL_OR_NOTHING:
+            click.echo("Nothing imported: fix the rows above, or use --valid-only.", err=True)
+        else:
+            click.echo("Nothing imported: no valid rows.", err=True)
+        raise SystemExit(2)
+    db.session.commit()
+    click.echo(f"Imported {report.created} customers and {report.policies_created} policies.")

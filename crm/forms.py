@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,11 +17,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import DateField
+from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.validators import InputRequired, Optional
 
 from crm import labels
 from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus
+from crm.services.clock import business_zone
 from crm.services.inputs import InvalidInput
 
 
@@ -49,6 +52,11 @@ def _int_or_none(value):
     if value in (None, "", "None"):
         return None
     return int(value)
+
+
+def _id_text(value) -> str:
+    """An id as a select submits it, unparsed: the domain says what is wrong with it."""
+    return "" if value in (None, "None") else str(value)
 
 
 class CustomerForm(DomainForm):
@@ -96,9 +104,30 @@ class CustomerForm(DomainForm):
         self.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
 
 
+def product_choices(products) -> list[SelectChoice]:
+    """Shelf products as a select offers them: name, type and risk rating."""
+    return [
+        SelectChoice("", "—"),
+        *(
+            SelectChoice(
+                p.id, f"{p.name} · {labels.PRODUCT_TYPE[p.product_type]} · {p.risk_level.value}"
+            )
+            for p in products
+        ),
+    ]
+
+
 class PolicyForm(DomainForm):
     policy_number = StringField(_l("Policy number"), validators=[InputRequired()])
-    product_name = StringField(_l("Product"), validators=[InputRequired()])
+    # A sale of a shelf product is checked against the customer's risk level (适当性).
+    product_id = SelectField(
+        _l("Shelf product"),
+        coerce=_id_text,
+        validate_choice=False,  # the domain refuses unknown and unsuitable products
+        description=_l("Optional: a product on the shelf; its name and type are then taken."),
+    )
+    # Optional here: the domain asks for it when no shelf product names the policy.
+    product_name = StringField(_l("Product"), validators=[Optional()])
     product_type = SelectField(_l("Product type"), choices=labels.choices(labels.PRODUCT_TYPE))
     premium = DecimalField(_l("Premium (CNY)"), places=2, validators=[InputRequired()])
     payment_mode = SelectField(_l("Payment"), choices=labels.choices(labels.PAYMENT_MODE))
@@ -207,6 +236,8 @@ class RecordForm(DomainForm):
         validators=[Optional()],
         description=_l("Leave empty to move it by the response; or enter your own judgement."),
     )
+    # A product recommended while the experience was held, within the customer's risk level.
+    product_id = SelectField(_l("Recommended product"), coerce=_id_text, validate_choice=False)
     customer_version = HiddenField()
     version = HiddenField()
 
@@ -257,3 +288,77 @@ class AttendanceForm(DomainForm):
     """Who came to a group event; the ticked customers arrive as ``attended`` values."""
 
     version = HiddenField()
+
+
+def _yes_no_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "—"), SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))]
+
+
+class LocalTimeField(DateTimeLocalField):
+    """A date and time typed in the business's zone; the form hands on aware UTC."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
+        super().__init__(*args, tz=business_zone, **kwargs)
+
+    def utc(self):
+        return self.data.astimezone(UTC) if self.data is not None else None
+
+
+class CallbackForm(DomainForm):
+    """A maturity call-back (有效回访统计表): what the customer means to do, and notes."""
+
+    intent = SelectField(
+        _l("Customer intent"),
+        choices=[SelectChoice("", "—"), *labels.choices(labels.CALLBACK_INTENT)],
+        validate_choice=False,  # the domain says what is wrong, in the same words everywhere
+    )
+    maturity_note = TextAreaField(_l("Maturity note"), validators=[Optional()])
+    conversion_note = TextAreaField(_l("Conversion note"), validators=[Optional()])
+    product_id = SelectField(
+        _l("Recommended product"),
+        coerce=_id_text,
+        validate_choice=False,
+        description=_l("Only products within the customer's risk level are offered."),
+    )
+    remarks = TextAreaField(_l("Remarks"), validators=[Optional()])
+    version = HiddenField()
+
+
+class ComplaintForm(DomainForm):
+    """A complaint comes in (投诉要点); the answer is due within the SLA."""
+
+    point = TextAreaField(_l("Complaint point"), validators=[Optional()])
+    opened_at = LocalTimeField(
+        _l("Opened at"),
+        validators=[Optional()],
+        description=_l("Leave empty for now."),
+    )
+
+    def domain_data(self) -> dict:
+        return {"point": self.point.data, "opened_at": self.opened_at.utc()}
+
+
+class AnswerForm(DomainForm):
+    """The definite answer to a complaint (处理意见, 是否非常规退保, 是否满意)."""
+
+    handling_opinion = TextAreaField(_l("Handling opinion"), validators=[Optional()])
+    non_routine_surrender = SelectField(
+        _l("Ended in a non-routine surrender"),
+        choices=_yes_no_choices(),
+        validate_choice=False,
+    )
+    satisfied = SelectField(
+        _l("Customer satisfied"), choices=_yes_no_choices(), validate_choice=False
+    )
+    answered_at = LocalTimeField(
+        _l("Answered at"),
+        validators=[Optional()],
+        description=_l("Leave empty for now."),
+    )
+    version = HiddenField()
+
+    def domain_data(self) -> dict:
+        data = super().domain_data()
+        data["answered_at"] = self.answered_at.utc()
+        return data

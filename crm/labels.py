@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from crm.models.enums import (
     BranchStage,
+    CallbackIntent,
     Channel,
     CostLevel,
     ExperienceStatus,
@@ -135,6 +136,14 @@ PLAN_ORIGIN = {
     PlanOrigin.STAFF: _l("Staff"),
     PlanOrigin.EVENT: _l("Event invitation"),
 }
+CALLBACK_INTENT = {
+    CallbackIntent.RENEW: _l("Renew"),
+    CallbackIntent.NEW_POLICY: _l("Convert to a new policy"),
+    CallbackIntent.DEPOSIT: _l("Convert to a deposit"),
+    CallbackIntent.SURRENDER: _l("Surrender"),
+    CallbackIntent.UNDECIDED: _l("Undecided"),
+    CallbackIntent.UNREACHABLE: _l("Unreachable"),
+}
 
 # Field names as the change history shows them.
 FIELD = {
@@ -195,6 +204,19 @@ FIELD = {
     "attended": _l("Attended"),
     "notify_by_sms": _l("Reminders by SMS"),
     "notify_by_email": _l("Reminders by e-mail"),
+    # Maturity call-backs (有效回访统计表) and complaints (客户投诉情况统计表).
+    "intent": _l("Customer intent"),
+    "maturity_note": _l("Maturity note"),
+    "conversion_note": _l("Conversion note"),
+    "remarks": _l("Remarks"),
+    "product_id": _l("Shelf product"),
+    "point": _l("Complaint point"),
+    "opened_at": _l("Opened at"),
+    "due_at": _l("Answer due"),
+    "handling_opinion": _l("Handling opinion"),
+    "non_routine_surrender": _l("Non-routine surrender"),
+    "satisfied": _l("Satisfied"),
+    "answered_at": _l("Answered at"),
 }
 
 # Enum values in the change history, by field.
@@ -214,6 +236,7 @@ VALUES = {
     "response": RESPONSE,
     "outcome": EXPERIENCE_STATUS,
     "origin": PLAN_ORIGIN,
+    "intent": CALLBACK_INTENT,
 }
 
 

@@ -10,6 +10,7 @@ export FLASK_APP=wsgi
 "$BIN/flask" db upgrade
 "$BIN/flask" crm demo --if-empty --customers "${DEMO_CUSTOMERS:-1000}"
 "$BIN/flask" crm plan
+"$BIN/flask" crm maturity-scan
 echo
 "$BIN/flask" crm demo-logins
 echo

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite drives for real: a PostgreSQL server
-# (the suite starts a throwaway one) and Chromium (browser tests). Skips what is there.
+# (the suite starts a throwaway one), Chromium (browser tests) and a CJK font (the analytics
+# report's charts). Skips what is there.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,10 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
   need+=(chromium)
+fi
+# Charts in the analytics report label branches and staff in Chinese.
+if ! fc-list 2>/dev/null | grep -qi "CJK" && [ ! -d /usr/share/fonts/opentype/noto ]; then
+  need+=(fonts-noto-cjk)
 fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

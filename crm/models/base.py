@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -23,9 +24,16 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Set only by ``crm.services.clock.frozen`` (the simulator's controlled clock): while it holds
+# an instant, ``utcnow`` answers that instead of the wall clock.
+FROZEN_NOW: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time, aware and in UTC (a callable, so nothing is frozen at import)."""
-    return datetime.now(UTC)
+    """The current time, aware and in UTC (a callable, so nothing is frozen at import), or
+    the instant the clock is frozen at."""
+    frozen = FROZEN_NOW.get()
+    return datetime.now(UTC) if frozen is None else frozen
 
 
 class UTCDateTime(TypeDecorator):

@@ -58,6 +58,7 @@ class JobSpec:
 
 
 JOBS: tuple[JobSpec, ...] = (
+    JobSpec("maturity_scan", "crm.scheduler.jobs:maturity_scan", Cron(hour=1, minute=0)),
     JobSpec("plan_contacts", "crm.scheduler.jobs:plan_contacts", Cron(hour=1, minute=30)),
     JobSpec("outreach", "crm.scheduler.jobs:outreach", Every(minutes=1)),
     JobSpec("morning_digest", "crm.scheduler.jobs:morning_digest", Cron(hour=7, minute=30)),
@@ -81,6 +82,13 @@ def resolve(ref: str) -> Callable[[], object]:
 
 
 # --- the jobs ------------------------------------------------------------------------------
+
+
+def maturity_scan() -> str:
+    """Call-back tasks for policies maturing up to the end of next month (满期回访)."""
+    from crm.services import followup
+
+    return f"call-backs {followup.maturity_scan()}"
 
 
 def plan_contacts() -> str:

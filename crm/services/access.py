@@ -51,6 +51,12 @@ def assignable_owners(user: Staff) -> list[Staff]:
     return list(db.session.scalars(query.order_by(Staff.display_name)))
 
 
+def sees_full_phones(user: Staff) -> bool:
+    """Whether exports carry full phone numbers: admins only. A list of numbers is a bulk
+    copy of personal data; everyone else exports them masked, as the screens show them."""
+    return user.role == Role.ADMIN
+
+
 def visible_branches(user: Staff) -> list[Branch]:
     if user.role == Role.ADMIN:
         return list(db.session.scalars(sa.select(Branch).order_by(Branch.name)))

@@ -90,18 +90,19 @@ def changes_since(entity: str, entity_id: int, version: int) -> list[AuditLog]:
 
 
 def referenced_names(rows: list[AuditLog], can_see=None) -> dict[tuple[str, str], str]:
-    """Names for the ids in history rows (owner, approver, branch, referrer), so people
-    read names.
+    """Names for the ids in history rows (owner, approver, branch, referrer, product), so
+    people read names.
 
     ``can_see(customer)`` decides whether a referrer's name may be shown; otherwise "#id".
     """
-    from crm.models import Branch, Customer
+    from crm.models import Branch, Customer, Product
 
     wanted: dict[str, set[int]] = {
         "owner_id": set(),
         "approved_by_id": set(),
         "branch_id": set(),
         "referred_by_id": set(),
+        "product_id": set(),
     }
     for row in rows:
         if row.field in wanted:
@@ -114,6 +115,7 @@ def referenced_names(rows: list[AuditLog], can_see=None) -> dict[tuple[str, str]
         (Staff, "approved_by_id", lambda s: s.display_name),
         (Branch, "branch_id", lambda b: b.name),
         (Customer, "referred_by_id", None),
+        (Product, "product_id", lambda p: f"{p.name} ({p.risk_level.value})"),
     ):
         if not wanted[field]:
             continue

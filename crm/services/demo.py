@@ -2,14 +2,15 @@
 
 Customers' ages follow seed 003's bands (20–30, 31–40, 41–50, 51–60, 61+), weighted
 toward the older bands that hold most maturing savings policies; a share of
-policies matures within the coming year so call-back lists have work in them.
+policies matures within the coming year so call-back lists have work in them, and every
+relationship manager has a few maturing this or next month, and a complaint or two.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from crm.extensions import db
 from crm.models import (
     AuditLog,
     Branch,
+    Complaint,
     Customer,
     Policy,
     QuadrantEvent,
@@ -37,7 +39,7 @@ from crm.models.enums import (
     RiskLevel,
     Role,
 )
-from crm.services import tiering
+from crm.services import complaints, followup, tiering
 
 DEMO_PASSWORD = "demo1234"
 
@@ -188,9 +190,13 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
     phones: set[str] = set()
     batch = _Batch()
     policies = 0
+    firsts: dict[int, list[int]] = {}  # each owner's first few customers
     for index in range(customers):
         customer_id = first_id + index
         owner = rng.choice(owners)
+        firsts.setdefault(owner.id, [])
+        if len(firsts[owner.id]) < FOLLOW_UP_CUSTOMERS:
+            firsts[owner.id].append(customer_id)
         while True:
             phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
             if phone not in phones:
@@ -262,7 +268,16 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
         )
         if len(batch.customers) >= BATCH_SIZE:
             batch.write()
+    # A separate stream, so the bank drawn above is the same as without these.
+    extra = random.Random(seed + 1)
+    for customer_ids in firsts.values():
+        for customer_id, kind in zip(customer_ids, MATURING_SOON, strict=False):
+            policies += 1
+            batch.policies.append(
+                _maturing_soon(extra, customer_id, kind, seed, policies, today, now)
+            )
     batch.write()
+    _complaints(staff, firsts, today, now)
     if customers and db.engine.dialect.name == "postgresql":
         db.session.execute(
             sa.text("SELECT setval(pg_get_serial_sequence('customer', 'id'), :last)"),
@@ -272,6 +287,18 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
 
 
 BATCH_SIZE = 5000
+# Each relationship manager's first customers get a policy maturing this or next month, of
+# these types in turn, so the call-back list and the follow-up page have work after a demo.
+MATURING_SOON = (ProductType.PARTICIPATING, ProductType.UNIVERSAL, ProductType.PARTICIPATING)
+FOLLOW_UP_CUSTOMERS = len(MATURING_SOON)
+# (days since opened, answered after days or None, satisfied, non-routine surrender, point)
+DEMO_COMPLAINTS = (
+    (9, None, None, None, "满期给付到账晚于承诺时间，客户多次来电催问"),
+    (2, None, None, None, "对分红实现率低于销售时演示水平不满"),
+    (20, 3, True, False, "柜面办理续保等候时间过长"),
+    (15, 6, False, True, "认为销售时未充分说明退保损失，要求全额退保"),
+    (4, None, None, None, "短信提醒过于频繁"),
+)
 
 
 @dataclass
@@ -325,6 +352,73 @@ def _policy(rng: random.Random, customer_id: int, seed: int, number: int, today,
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _maturing_soon(
+    rng: random.Random, customer_id: int, kind: ProductType, seed: int, number: int, today, now
+) -> dict:
+    """A policy maturing between tomorrow and the end of next month (the call-back window)."""
+    _, last = followup.scan_window(today)
+    maturity = today + timedelta(days=rng.randint(1, max(1, (last - today).days)))
+    name = next(p for p, t, *_ in PRODUCTS if t == kind)
+    years = rng.choice((5, 6, 10))
+    return {
+        "customer_id": customer_id,
+        "policy_number": f"P{seed % 10000:04d}{number:08d}",
+        "product_name": name,
+        "product_type": kind,
+        "premium": Decimal(rng.choice((20, 50, 100)) * 1000),
+        "payment_mode": PaymentMode.SINGLE,
+        "start_date": maturity.replace(year=maturity.year - years, day=min(maturity.day, 28)),
+        "maturity_date": maturity,
+        "status": PolicyStatus.IN_FORCE,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _complaints(staff: list[Staff], firsts: dict[int, list[int]], today: date, now) -> None:
+    """One complaint for each relationship manager's first customer: the first is overdue,
+    some are open, some answered (one ending in a non-routine surrender)."""
+    # Complaints are dated from the demo's day (mid-morning in the branch) when it is not today.
+    anchor = (
+        now if today == now.date() else datetime(today.year, today.month, today.day, 2, tzinfo=UTC)
+    )
+    owners = [s for s in staff if s.role == Role.STAFF and firsts.get(s.id)]
+    for owner, (ago, after, satisfied, surrender, point) in zip(
+        owners, DEMO_COMPLAINTS, strict=False
+    ):
+        opened = anchor - timedelta(days=ago, hours=2)
+        complaint = Complaint(
+            customer_id=firsts[owner.id][0],
+            point=point,
+            opened_at=opened,
+            due_at=opened + complaints.sla(),
+            opened_by_id=owner.id,
+            version=1,
+        )
+        if after is not None:
+            complaint.handling_opinion = "已由网点负责人当面沟通并书面答复"
+            complaint.answered_at = opened + timedelta(days=after)
+            complaint.answered_by_id = owner.id
+            complaint.satisfied = satisfied
+            complaint.non_routine_surrender = surrender
+        db.session.add(complaint)
+        db.session.flush()
+        db.session.add(
+            AuditLog(
+                at=now,
+                actor_id=None,
+                entity="complaint",
+                entity_id=complaint.id,
+                customer_id=complaint.customer_id,
+                action="create",
+                field="point",
+                new_value=point,
+                version=1,
+            )
+        )
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -7,6 +7,8 @@ apply the same checks, write the same audit rows and detect the same conflicts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -105,10 +107,56 @@ def parse_tags(text: str | list[str] | None) -> list[str]:
     return seen
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What the checks read besides the dossier, read once: the owners and branches the user
+    may give it, today, the phone region. An import checks thousands of rows with one."""
+
+    owners: Mapping[int, Staff]
+    branches: Mapping[int, Branch]
+    today: date
+    phone_region: str
+
+    @classmethod
+    def for_user(cls, user: Staff) -> Batch:
+        return cls.of(access.assignable_owners(user), access.visible_branches(user))
+
+    @classmethod
+    def of(cls, owners, branches) -> Batch:
+        return cls(
+            {s.id: s for s in owners},
+            {b.id: b for b in branches},
+            local_today(),
+            current_app.config["CRM_PHONE_REGION"],
+        )
+
+
 def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None) -> dict:
     """Check ``data`` against the dossier rules; return it normalised or raise ``InvalidInput``."""
+    out, errors = check(user, data, customer)
+    if "phone" not in errors and is_taken(Customer.phone, out["phone"], excluding=customer):
+        errors["phone"] = _l("Another dossier already has this phone number.")
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def check(
+    user: Staff,
+    data: Mapping[str, Any],
+    customer: Customer | None = None,
+    *,
+    batch: Batch | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dossier rules but the phone's uniqueness: (normalised values, errors by field).
+
+    ``clean`` adds the uniqueness check per dossier; an import checks all its phones in
+    one query instead, and passes one ``batch`` for the whole file.
+    """
     errors: dict[str, Any] = {}
     out: dict[str, Any] = {}
+    batch = batch or Batch.for_user(user)
+    today = batch.today
 
     name = (data.get("name") or "").strip()
     if not name:
@@ -123,12 +171,9 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
             # The edit form shows the number masked; left empty, it stays as it is.
             out["phone"] = customer.phone
         else:
-            out["phone"] = normalize_phone(raw_phone, current_app.config["CRM_PHONE_REGION"])
+            out["phone"] = normalize_phone(raw_phone, batch.phone_region)
     except InvalidPhone as exc:
         errors["phone"] = exc.args[0]
-    else:
-        if is_taken(Customer.phone, out["phone"], excluding=customer):
-            errors["phone"] = _l("Another dossier already has this phone number.")
 
     email = (data.get("email") or "").strip() or None
     if email:
@@ -159,7 +204,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     out["tags"] = tags
 
     birth_date = data.get("birth_date")
-    if birth_date is not None and (birth_date > local_today() or birth_date.year < 1900):
+    if birth_date is not None and (birth_date > today or birth_date.year < 1900):
         errors["birth_date"] = _l("The birth date cannot be in the future or before 1900.")
     out["birth_date"] = birth_date
 
@@ -181,7 +226,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     )
 
     as_of = data.get("assets_as_of")
-    if as_of is not None and as_of > local_today():
+    if as_of is not None and as_of > today:
         errors["assets_as_of"] = _l("The as-of date cannot be in the future.")
     out["assets_as_of"] = as_of
 
@@ -217,6 +262,11 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
             errors["referred_by_id"] = _l("No such customer, or not one you may see.")
         elif customer is not None and referrer.id == customer.id:
             errors["referred_by_id"] = _l("A customer cannot refer themselves.")
+        elif customer is not None and _referrals().would_cycle(customer.id, referrer.id):
+            errors["referred_by_id"] = _l(
+                "This customer is already up this customer's referral chain; a referral "
+                "cannot go round in a circle."
+            )
     out["referred_by_id"] = referred_by_id
 
     raw_owner = data.get("owner_id")
@@ -224,10 +274,9 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
         owner_id = user.id if customer is None else customer.owner_id
     else:
         owner_id = as_id(raw_owner)
-    owners = {s.id: s for s in access.assignable_owners(user)}
-    if customer is not None and customer.owner_id == owner_id:
-        owners.setdefault(customer.owner_id, customer.owner)  # keeping the owner is always fine
-    owner = owners.get(owner_id)
+    owner = batch.owners.get(owner_id)
+    if owner is None and customer is not None and customer.owner_id == owner_id:
+        owner = customer.owner  # keeping the owner is always fine
     if owner is None:
         errors["owner_id"] = _l("Unknown owner, or not one you may assign.")
     out["owner_id"] = owner_id
@@ -236,10 +285,13 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     branch_id = (
         (owner.branch_id if owner else None) if raw_branch in (None, "") else as_id(raw_branch)
     )
-    branches = {b.id for b in access.visible_branches(user)}
-    if customer is not None:
-        branches.add(customer.branch_id)
-    if branch_id is None or branch_id not in branches or db.session.get(Branch, branch_id) is None:
+    # The assignable branches were just read; only a dossier's own branch is looked up.
+    known_branch = branch_id in batch.branches or (
+        customer is not None
+        and branch_id == customer.branch_id
+        and db.session.get(Branch, branch_id) is not None
+    )
+    if branch_id is None or not known_branch:
         errors["branch_id"] = _l("Unknown branch, or not one you may assign.")
     elif owner is not None and owner.branch_id is not None and owner.branch_id != branch_id:
         errors["owner_id"] = _l("The owner works at another branch.")
@@ -248,9 +300,7 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     out["sms_consent"] = bool(data.get("sms_consent"))
 
     refuse_control_characters(out, errors)
-    if errors:
-        raise InvalidInput(errors)
-    return out
+    return out, errors
 
 
 def _snapshot(customer: Customer) -> dict[str, Any]:
@@ -311,7 +361,16 @@ def create_customer(user: Staff, data: Mapping[str, Any]) -> Customer:
         customer_id=customer.id,
         version=customer.version,
     )
+    if customer.referred_by_id is not None:
+        _referrals().credit_referrer(user, customer.referred_by_id, customer)
     return customer
+
+
+def _referrals():
+    # Crediting a referrer moves willingness, whose module builds on this one.
+    from crm.services import referrals as module
+
+    return module
 
 
 def update_customer(
@@ -351,6 +410,8 @@ def update_customer(
     )
     if moved is not None:
         planner.replan_customer(customer)
+    if "referred_by_id" in changes and customer.referred_by_id is not None:
+        _referrals().credit_referrer(user, customer.referred_by_id, customer)
     return changes
 
 

@@ -31,7 +31,7 @@ from crm.models.enums import (
     Role,
     Touchpoint,
 )
-from crm.services import audit, budget, matrix, planner, tiering
+from crm.services import audit, budget, matrix, planner, suitability, tiering
 from crm.services.clock import business_zone, local_today
 from crm.services.dossier import MAX_ASSETS, StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, parse_amount, refuse_control_characters
@@ -255,6 +255,11 @@ def record_experience(
         else:
             actual_cost = parse_amount(raw_cost, "actual_cost", errors, maximum=MAX_COST)
     notes = _text(data, "notes", NOTES_LIMIT, errors)
+    # A product recommended during the experience, within the customer's risk level (适当性).
+    product = suitability.shelf_product(data.get("product_id"), "product_id", errors)
+    if outcome != ExperienceStatus.DONE and product is not None:
+        errors["product_id"] = _l("A product is recommended only in an experience that was held.")
+    suitability.check_product(customer, product, "product_id", errors)
 
     # The dossier revision made with the record.
     assets = customer.liquid_assets
@@ -284,6 +289,7 @@ def record_experience(
         "response": experience.response,
         "actual_cost": experience.actual_cost,
         "notes": experience.notes,
+        "product_id": experience.product_id,
     }
     customer_before = {"liquid_assets": customer.liquid_assets, "willingness": customer.willingness}
     old_quadrant = customer.quadrant
@@ -293,6 +299,8 @@ def record_experience(
         experience.response = response
         experience.actual_cost = actual_cost
         experience.notes = notes if notes is not None else experience.notes
+        if product is not None:
+            experience.product_id = product.id
         experience.recorded_at = utcnow()
         experience.recorded_by_id = user.id
         customer_changes = audit.diff(
@@ -314,6 +322,7 @@ def record_experience(
             "response": experience.response,
             "actual_cost": experience.actual_cost,
             "notes": experience.notes,
+            "product_id": experience.product_id,
         },
     )
     audit.record(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import Customer, QuadrantEvent, Staff
 from crm.models.base import utcnow
-from crm.models.enums import Quadrant
+from crm.models.enums import Channel, Quadrant
 from crm.services.access import customer_scope
 
 RECENT_DAYS = 30
@@ -26,12 +26,16 @@ class Cell:
     moved_out: int = 0
 
 
-def _scope(user: Staff, branch: int | None, owner: int | None) -> sa.ColumnElement[bool]:
+def _scope(
+    user: Staff, branch: int | None, owner: int | None, channel: Channel | None = None
+) -> sa.ColumnElement[bool]:
     clauses = [customer_scope(user)]
     if branch is not None:
         clauses.append(Customer.branch_id == branch)
     if owner is not None:
         clauses.append(Customer.owner_id == owner)
+    if channel is not None:
+        clauses.append(Customer.channel == channel)
     return sa.and_(*clauses)
 
 
@@ -40,10 +44,11 @@ def grid(
     branch: int | None = None,
     owner: int | None = None,
     now: datetime | None = None,
+    channel: Channel | None = None,
 ) -> dict[Quadrant, Cell]:
     """Counts and total liquid assets per quadrant, and moves in and out over the last
-    30 days, for the customers ``user`` may see (narrowed by branch and owner)."""
-    scope = _scope(user, branch, owner)
+    30 days, for the customers ``user`` may see (narrowed by branch, owner and channel)."""
+    scope = _scope(user, branch, owner, channel)
     cells = {q: Cell(q) for q in Quadrant}
     totals = db.session.execute(
         sa.select(Customer.quadrant, sa.func.count(), sa.func.sum(Customer.liquid_assets))
@@ -67,3 +72,39 @@ def grid(
         cells[Quadrant(source)].moved_out += count
         cells[Quadrant(target)].moved_in += count
     return cells
+
+
+@dataclass
+class ChannelRow:
+    """Customers of one acquisition channel (None: not recorded) in each quadrant."""
+
+    channel: Channel | None
+    cells: dict[Quadrant, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+
+def channel_split(
+    user: Staff,
+    branch: int | None = None,
+    owner: int | None = None,
+    channel: Channel | None = None,
+) -> list[ChannelRow]:
+    """Customers per acquisition channel and quadrant (客户获取 × 分层), largest channel first."""
+    counts = db.session.execute(
+        sa.select(Customer.channel, Customer.quadrant, sa.func.count())
+        .where(_scope(user, branch, owner, channel))
+        .group_by(Customer.channel, Customer.quadrant)
+    )
+    rows: dict[Channel | None, ChannelRow] = {}
+    for key, quadrant, count in counts:
+        key = Channel(key) if key is not None else None
+        row = rows.setdefault(key, ChannelRow(key, {q: 0 for q in Quadrant}))
+        row.cells[Quadrant(quadrant)] = count
+    order = list(Channel)
+    return sorted(
+        rows.values(),
+        key=lambda r: (-r.total, order.index(r.channel) if r.channel else len(order)),
+    )

@@ -5,9 +5,10 @@ member and day, one reminder per experience), so a job that runs twice, or two s
 once, creates nothing twice. Where a staff member has switched it on, a short copy also goes
 to their own phone or e-mail through the outbox, under its own key, in the same transaction.
 
-The digest is assembled from providers, one per kind of work (today: the visits and events
-of the agenda). Each provider answers for all staff at once with one query, so the digest of
-a bank with hundreds of staff and a million customers costs a few queries, not hundreds.
+The digest is assembled from providers, one per kind of work: the visits and events of the
+agenda, complaints near or past their answer's due time, and maturity call-backs. Each
+provider answers for all staff at once with one query, so the digest of a bank with hundreds
+of staff and a million customers costs a few queries, not hundreds.
 """
 
 from __future__ import annotations
@@ -18,17 +19,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import LazyString, force_locale, format_date
+from flask_babel import LazyString, force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm.extensions import db
 from crm.labels import TOUCHPOINT
-from crm.models import Customer, Experience, GroupEvent, Notification, Staff
+from crm.models import (
+    Complaint,
+    Customer,
+    Experience,
+    GroupEvent,
+    MaturityCallback,
+    Notification,
+    Policy,
+    Staff,
+)
 from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, NotificationKind, Touchpoint
-from crm.services import agenda, outbox, sms_templates
-from crm.services.clock import local_today
+from crm.services import agenda, followup, outbox, sms_templates
+from crm.services.clock import business_zone, local_today
 from crm.services.idempotent import insert_new
 
 log = logging.getLogger(__name__)
@@ -138,7 +148,83 @@ def agenda_sections(recipients: sa.Select, today: date) -> dict[int, list[Sectio
     return {owner_id: list(sections) for owner_id, sections in found.items()}
 
 
-DIGEST_PROVIDERS: tuple[DigestProvider, ...] = (agenda_sections,)
+def callback_sections(recipients: sa.Select, today: date) -> dict[int, list[Section]]:
+    """The maturity call-backs each staff member owes, most urgent first, with the day's
+    quota (满期回访, seed 003)."""
+    rows = db.session.execute(
+        sa.select(
+            Customer.owner_id, Customer.name, Policy.policy_number, MaturityCallback.maturity_date
+        )
+        .select_from(MaturityCallback)
+        .join(Customer, Customer.id == MaturityCallback.customer_id)
+        .join(Policy, Policy.id == MaturityCallback.policy_id)
+        .where(Customer.owner_id.in_(recipients), MaturityCallback.recorded_at.is_(None))
+        .order_by(Customer.owner_id, MaturityCallback.maturity_date, MaturityCallback.id)
+        .execution_options(yield_per=2_000)
+    )
+    quota = followup.daily_quota()
+    found: dict[int, Section] = {}
+    for owner_id, name, number, maturity in rows:
+        if owner_id not in found:
+            found[owner_id] = Section(_l("Maturity call-backs (at least %(n)d today)", n=quota))
+        found[owner_id].add(_callback_line(name, number, maturity))
+    return {owner_id: [section] for owner_id, section in found.items()}
+
+
+def _callback_line(name: str, number: str, maturity: date) -> LazyString:
+    return LazyString(
+        lambda: _(
+            "%(name)s — policy %(number)s matures %(date)s",
+            name=name,
+            number=number,
+            date=format_date(maturity, "medium"),
+        )
+    )
+
+
+def complaint_sections(recipients: sa.Select, today: date) -> dict[int, list[Section]]:
+    """Complaints awaiting a definite answer that are overdue or due by tomorrow's end."""
+    zone = business_zone()
+    after_tomorrow = today + timedelta(days=2)
+    horizon = datetime(after_tomorrow.year, after_tomorrow.month, after_tomorrow.day, tzinfo=zone)
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(Customer.owner_id, Customer.name, Complaint.due_at)
+        .select_from(Complaint)
+        .join(Customer, Customer.id == Complaint.customer_id)
+        .where(
+            Customer.owner_id.in_(recipients),
+            Complaint.answered_at.is_(None),
+            Complaint.due_at < horizon,
+        )
+        .order_by(Customer.owner_id, Complaint.due_at, Complaint.id)
+        .execution_options(yield_per=2_000)
+    )
+    found: dict[int, tuple[Section, Section]] = {}
+    for owner_id, name, due_at in rows:
+        if owner_id not in found:
+            found[owner_id] = (Section(_l("Complaints overdue")), Section(_l("Complaints due")))
+        overdue, due = found[owner_id]
+        line = _complaint_line(name, due_at.astimezone(zone))
+        (overdue if due_at < now else due).add(line)
+    return {k: [s for s in sections if s.count] for k, sections in found.items()}
+
+
+def _complaint_line(name: str, due: datetime) -> LazyString:
+    return LazyString(
+        lambda: _(
+            "%(name)s — answer due %(when)s",
+            name=name,
+            when=format_datetime(due, "short"),
+        )
+    )
+
+
+DIGEST_PROVIDERS: tuple[DigestProvider, ...] = (
+    agenda_sections,
+    complaint_sections,
+    callback_sections,
+)
 
 
 # --- writing notifications ---------------------------------------------------------------

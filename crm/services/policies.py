@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from crm.extensions import db
 from crm.models import Customer, Policy, Staff
 from crm.models.enums import PaymentMode, PolicyStatus, ProductType
-from crm.services import audit
+from crm.services import audit, suitability
 from crm.services.clock import local_today
 from crm.services.dossier import StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, flush_or_explain, is_taken, refuse_control_characters
@@ -26,6 +26,7 @@ POLICY_FIELDS = (
     "start_date",
     "maturity_date",
     "status",
+    "product_id",
 )
 MAX_PREMIUM = Decimal("10000000000.00")
 NUMBER_CLASH = (
@@ -35,10 +36,22 @@ NUMBER_CLASH = (
 )
 
 
-def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[str, Any]:
-    """Check a policy against the rules; return it normalised or raise ``InvalidInput``."""
+def clean_policy(
+    data: Mapping[str, Any], policy: Policy | None = None, customer: Customer | None = None
+) -> dict[str, Any]:
+    """Check a policy against the rules; return it normalised or raise ``InvalidInput``.
+
+    With ``customer``, the sale is also checked for suitability: a product above the
+    customer's risk level is refused with the reason.
+    """
     errors: dict[str, Any] = {}
     out: dict[str, Any] = {}
+    shelf = suitability.shelf_product(data.get("product_id"), "product_id", errors)
+    out["product_id"] = shelf.id if shelf else None
+    if shelf is not None:
+        # A shelf product names itself and its type; the form's fields may stay empty.
+        data = {**data, "product_name": data.get("product_name") or shelf.name}
+        data["product_type"] = shelf.product_type.value
 
     number = (data.get("policy_number") or "").strip().upper()
     if not number:
@@ -95,6 +108,15 @@ def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[
         errors["maturity_date"] = _l("The maturity date must come after the start date.")
     out["start_date"], out["maturity_date"] = start, maturity
 
+    sold = policy is None or (
+        (policy.product_type, policy.product_id) != (out.get("product_type"), out["product_id"])
+    )
+    # Only a new sale is checked: a policy held since before a risk re-assessment stays editable.
+    if customer is not None and sold and "product_type" in out and "product_id" not in errors:
+        reason = suitability.refusal(customer, suitability.risk_of(out["product_type"], shelf))
+        if reason is not None:
+            errors["product_id" if shelf else "product_type"] = reason
+
     refuse_control_characters(out, errors)
     if errors:
         raise InvalidInput(errors)
@@ -103,7 +125,7 @@ def clean_policy(data: Mapping[str, Any], policy: Policy | None = None) -> dict[
 
 def add_policy(user: Staff, customer: Customer, data: Mapping[str, Any]) -> Policy:
     """Record a policy the customer holds; the caller commits."""
-    values = clean_policy(data)
+    values = clean_policy(data, customer=customer)
     policy = Policy(customer=customer, version=1, **values)
     db.session.add(policy)
     flush_or_explain(NUMBER_CLASH)
@@ -126,7 +148,7 @@ def update_policy(
     customer = policy.customer
     if policy.version != expected_version:
         raise StaleDossier(customer, audit.changes_since("policy", policy.id, expected_version))
-    values = clean_policy(data, policy)
+    values = clean_policy(data, policy, customer=customer)
     before = {f: getattr(policy, f) for f in POLICY_FIELDS}
     changes = audit.diff(before, values)
     if not changes:

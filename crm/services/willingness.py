@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from crm.extensions import db
 from crm.models import Customer, Staff
 from crm.models.enums import MoveCause
 from crm.services import audit, planner, tiering
@@ -59,3 +60,33 @@ def reassess_willingness(
     if moved is not None:
         # The plan follows the customer into the new quadrant.
         planner.replan_customer(customer)
+
+
+def nudge(
+    user: Staff | None, customer: Customer, delta: int, cause: MoveCause, reason: str
+) -> bool:
+    """Move willingness by a configured ``delta`` for an event in the customer's life (a
+    complaint opened, a referral given), re-tiering with that event as the cause; return
+    whether the quadrant changed. The caller commits."""
+    old = customer.willingness
+    new = max(0, min(100, old + delta))
+    if new == old:
+        return False
+    expected_version = customer.version
+    with db.session.no_autoflush:
+        customer.willingness = new
+        moved = tiering.place(customer, cause, user, note=reason[:500])
+    flush_revision(Customer, customer.id, expected_version)
+    audit.record(
+        user,
+        "customer",
+        customer.id,
+        "update",
+        {"willingness": (old, new)},
+        customer_id=customer.id,
+        version=customer.version,
+        reason=reason[:500],
+    )
+    if moved is not None:
+        planner.replan_customer(customer)
+    return moved is not None

@@ -8,15 +8,19 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from crm.extensions import db
-from crm.forms import CustomerForm, PolicyForm, ReassessForm
+from crm.forms import CustomerForm, PolicyForm, ReassessForm, product_choices
 from crm.models import Policy
 from crm.services import (
     access,
     audit,
     budget,
+    complaints,
     dossier,
     experiences,
+    followup,
     policies,
+    referrals,
+    suitability,
     tiering,
     willingness,
 )
@@ -139,6 +143,10 @@ def _dossier_page(customer, full_phone: str | None = None, reassess=None, status
         upcoming=experiences.upcoming(customer),
         past=experiences.past(customer),
         today=local_today(),
+        chain=referrals.chain(current_user, customer),
+        complaints=complaints.for_customer(customer),
+        is_overdue=complaints.is_overdue,
+        callbacks=followup.open_for_customer(customer),
     )
     return page, status
 
@@ -223,6 +231,7 @@ def edit(customer_id: int):
 def new_policy(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
     form = PolicyForm()
+    form.product_id.choices = product_choices(suitability.active_products())
     if form.validate_on_submit():
         try:
             policies.add_policy(current_user, customer, form.domain_data())
@@ -244,6 +253,7 @@ def edit_policy(customer_id: int, policy_id: int):
     if policy is None or policy.customer_id != customer.id:
         abort(404)
     form = PolicyForm(obj=policy) if request.method == "GET" else PolicyForm()
+    form.product_id.choices = product_choices(suitability.active_products())
     missed = None
     if form.validate_on_submit():
         try:

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.extensions import db
-from crm.forms import ExperienceForm, RecordForm
+from crm.forms import ExperienceForm, RecordForm, product_choices
 from crm.models import Experience
 from crm.models.enums import ExperienceStatus
-from crm.services import access, budget, dossier, experiences, matrix
+from crm.services import access, budget, dossier, experiences, matrix, suitability
 from crm.services import agenda as agenda_service
 from crm.services.clock import local_today
 from crm.services.inputs import InvalidInput
@@ -71,6 +71,7 @@ def record(experience_id: int):
     experience = _experience_or_404(experience_id)
     customer = experience.customer
     form = RecordForm()
+    form.product_id.choices = product_choices(suitability.active_products())
     if request.method == "GET":
         form.outcome.data = experience.status.value if experience.group_event_id else "done"
         form.held_on.data = min(experience.due_on, local_today())

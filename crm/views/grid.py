@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
+from crm.models.enums import Channel
 from crm.services import access
-from crm.services.grid import RECENT_DAYS, grid
+from crm.services.grid import RECENT_DAYS, channel_split, grid
 from crm.services.inputs import as_id
 
 bp = Blueprint("grid", __name__)
@@ -16,11 +17,16 @@ bp = Blueprint("grid", __name__)
 @login_required
 def index():
     branch, owner = as_id(request.args.get("branch")), as_id(request.args.get("owner"))
+    # An unknown channel is ignored, like an unknown quadrant on the customer list.
+    channel = request.args.get("channel")
+    channel = Channel(channel) if channel in set(Channel) else None
     return render_template(
         "grid/index.html",
-        cells=grid(current_user, branch=branch, owner=owner),
+        cells=grid(current_user, branch=branch, owner=owner, channel=channel),
+        by_channel=channel_split(current_user, branch=branch, owner=owner, channel=channel),
         branch=branch,
         owner=owner,
+        channel=channel,
         branches=access.visible_branches(current_user),
         owners=access.assignable_owners(current_user),
         recent_days=RECENT_DAYS,

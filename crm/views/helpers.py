@@ -48,9 +48,16 @@ def current_locale() -> str:
 
 
 DATE_FIELDS = {"birth_date", "assets_as_of", "start_date", "maturity_date", "due_on", "held_on"}
-DATETIME_FIELDS = {"sms_consent_at", "sms_opt_out_at"}
+DATETIME_FIELDS = {"sms_consent_at", "sms_opt_out_at", "opened_at", "due_at", "answered_at"}
 MONEY_FIELDS = {"liquid_assets", "premium", "planned_cost", "actual_cost", "total_cost"}
-YES_NO_FIELDS = {"sms_consent", "is_active_account", "notify_by_sms", "notify_by_email"}
+YES_NO_FIELDS = {
+    "sms_consent",
+    "is_active_account",
+    "notify_by_sms",
+    "notify_by_email",
+    "non_routine_surrender",
+    "satisfied",
+}
 
 
 def history_value(field: str | None, value: str | None, names: dict | None = None) -> str:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditLog, Customer, Tag
+from crm.models.enums import RiskLevel
 from crm.services import dossier, policies
 from crm.services.inputs import InvalidInput
 
@@ -49,7 +50,8 @@ def test_create_normalises_and_audits(world):
     [
         ("phone", "12345"),
         ("liquid_assets", Decimal("-1")),
-        ("birth_date", date.today() + timedelta(days=1)),
+        # Two days ahead: the future in Shanghai whatever the machine's own zone and hour.
+        ("birth_date", date.today() + timedelta(days=2)),
         ("name", "名" * 61),
         ("willingness", 101),
         ("risk_level", "R9"),
@@ -165,6 +167,7 @@ def test_consent_withdrawn_records_the_opt_out_time(world):
 
 
 def test_policy_rules(world):
+    world.alice_customer.risk_level = RiskLevel.R2  # participating policies are rated R2
     good = {
         "policy_number": "p-001",
         "product_name": "鑫享两全保险（分红型）",

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditLog, Customer
+from crm.models.enums import RiskLevel
 from tests.conftest import make_customer
 
 FORM = {
@@ -187,6 +188,8 @@ def test_stale_edit_shows_the_other_change_and_keeps_mine(world, auth, app):
 
 
 def test_add_and_edit_policy(world, auth):
+    world.alice_customer.risk_level = RiskLevel.R2  # participating policies are rated R2
+    db.session.commit()
     auth.login("alice")
     cid = world.alice_customer.id
     policy = {

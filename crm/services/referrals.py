@@ -1,0 +1,98 @@
+"""Referrals (链式反应, seed 004): who referred whom, the chain, and what a referral is worth.
+
+A referral given raises the referrer's willingness by the configured delta (and may move
+their quadrant, with the referral as the cause). A referral that would close a loop (A
+referred B referred A) is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import current_app
+
+from crm.extensions import db
+from crm.models import Customer, Staff
+from crm.models.enums import MoveCause
+from crm.services import access, willingness
+
+# A chain is shown this many steps up and down the dossier; a longer one says there is more.
+SHOWN_DEPTH = 10
+
+
+def referrers_of(customer_id: int) -> list[int]:
+    """The ids up the chain from ``customer_id``: its referrer, theirs, and so on."""
+    chain: list[int] = []
+    seen = {customer_id}
+    current = db.session.scalar(
+        sa.select(Customer.referred_by_id).where(Customer.id == customer_id)
+    )
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = db.session.scalar(
+            sa.select(Customer.referred_by_id).where(Customer.id == current)
+        )
+    return chain
+
+
+def would_cycle(customer_id: int | None, referrer_id: int) -> bool:
+    """Naming ``referrer_id`` as the referrer of ``customer_id`` would make a loop."""
+    if customer_id is None:
+        return False  # a new dossier has no one below it yet
+    return referrer_id == customer_id or customer_id in referrers_of(referrer_id)
+
+
+def credit_referrer(user: Staff, referrer_id: int, referred: Customer) -> bool:
+    """The referral is given: raise the referrer's willingness; the caller commits."""
+    referrer = db.session.get(Customer, referrer_id)
+    if referrer is None:
+        return False
+    return willingness.nudge(
+        user,
+        referrer,
+        int(current_app.config["CRM_REFERRAL_DELTA"]),
+        MoveCause.REFERRAL,
+        f"referral of customer #{referred.id}",
+    )
+
+
+@dataclass
+class Link:
+    customer: Customer | None  # None: a customer the reader may not see
+    depth: int
+
+
+@dataclass
+class Chain:
+    up: list[Link] = field(default_factory=list)  # nearest referrer first
+    down: list[Link] = field(default_factory=list)  # breadth first
+    more_below: bool = False
+
+
+def chain(user: Staff, customer: Customer) -> Chain:
+    """The referral chain around a dossier: up to the first referrer, and down the customers
+    it brought (and theirs). Customers outside the reader's scope appear without a name."""
+    result = Chain()
+
+    def visible(c: Customer) -> Customer | None:
+        return c if access.can_see_customer(user, c) else None
+
+    for depth, ancestor_id in enumerate(referrers_of(customer.id)[:SHOWN_DEPTH], start=1):
+        result.up.append(Link(visible(db.session.get(Customer, ancestor_id)), depth))
+    level, depth, seen = [customer.id], 0, {customer.id}
+    while level and depth < SHOWN_DEPTH:
+        depth += 1
+        below = db.session.scalars(
+            sa.select(Customer)
+            .where(Customer.referred_by_id.in_(level))
+            .order_by(Customer.id)
+            .limit(200)
+        ).all()
+        below = [c for c in below if c.id not in seen]
+        seen.update(c.id for c in below)
+        result.down.extend(Link(visible(c), depth) for c in below)
+        level = [c.id for c in below]
+    result.more_below = bool(level)
+    return result

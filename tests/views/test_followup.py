@@ -1,0 +1,672 @@
+"""Maturity follow-up as staff and managers use it: the day's call-backs and their quota,
+recording one, complaints and their 7-day answer, the manager's targets page, referrals on the
+dossier, suitability on the forms, and the acquisition channel on the list and the grid."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import (
+    AuditLog,
+    Complaint,
+    Customer,
+    Experience,
+    MaturityCallback,
+    Policy,
+    Product,
+)
+from crm.models.enums import (
+    CallbackIntent,
+    Channel,
+    MoveCause,
+    PaymentMode,
+    PolicyStatus,
+    ProductType,
+    Quadrant,
+)
+from crm.services import complaints, experiences, followup, tiering
+from crm.services.clock import local_today
+from tests.conftest import make_customer
+
+EN = {"Accept-Language": "en"}
+_numbers = iter(range(1, 1_000_000))
+
+
+def policy(customer, maturity: date, kind=ProductType.PARTICIPATING) -> Policy:
+    p = Policy(
+        customer=customer,
+        policy_number=f"BX{next(_numbers):07d}",
+        product_name="鑫享两全保险（分红型）" if kind == ProductType.PARTICIPATING else "稳盈万能",
+        product_type=kind,
+        premium=Decimal("50000.00"),
+        payment_mode=PaymentMode.SINGLE,
+        start_date=date(2019, 1, 1),
+        maturity_date=maturity,
+        status=PolicyStatus.IN_FORCE,
+    )
+    db.session.add(p)
+    return p
+
+
+def next_month(day: int) -> date:
+    """A day of next month: always inside the scan's window, never in the past."""
+    first = (local_today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first.replace(day=day)
+
+
+def scan() -> None:
+    followup.maturity_scan()
+    db.session.commit()
+
+
+def callback_of(p: Policy) -> MaturityCallback:
+    return db.session.scalars(
+        sa.select(MaturityCallback).where(MaturityCallback.policy_id == p.id)
+    ).one()
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def product(name: str) -> Product:
+    return db.session.scalars(sa.select(Product).where(Product.name == name)).one()
+
+
+def text_of(page: str) -> str:
+    """The text of a page's main part (or of a fragment), tags dropped, spaces collapsed."""
+    main = page.split("<main>", 1)[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)).strip()
+
+
+def flash(page: str) -> str:
+    return re.search(r'<p class="flash[^"]*" role="status">([^<]*)</p>', page)[1]
+
+
+def progress(page: str) -> str:
+    return re.search(r'data-testid="progress">([^<]*)<', page)[1]
+
+
+# --- the call-back list ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def day_of_calls(world):
+    """Alice owes three call-backs (maturing on the 20th, 3rd and 11th of next month); Bob one."""
+    c = world.alice_customer
+    c.birth_date = date(local_today().year - 45, 1, 1)  # 41–50: pension planning
+    policies = {
+        "late": policy(c, next_month(20)),
+        "first": policy(c, next_month(3), ProductType.UNIVERSAL),
+        "middle": policy(c, next_month(11)),
+        "bobs": policy(world.bob_customer, next_month(5)),
+    }
+    db.session.commit()
+    scan()
+    return policies
+
+
+def test_callbacks_are_listed_most_urgent_first_with_the_days_quota(world, day_of_calls, auth):
+    auth.login("alice")
+    page = auth.client.get("/callbacks", headers=EN).get_data(as_text=True)
+    rows = re.findall(r'data-callback="(\d+)"', page)
+    expected = [callback_of(day_of_calls[k]).id for k in ("first", "middle", "late")]
+    assert [int(r) for r in rows] == expected
+    assert progress(page) == "Done today 0 / 20"
+    assert re.search(r'<progress class="quota" max="20" value="0"', page)
+    listed = text_of(page)
+    assert "138****1111" in listed and "13800001111" not in listed  # masked phone
+    assert "Universal life" in listed and day_of_calls["first"].policy_number in listed
+    # Seed 003's hint for 41–50, narrowed to what an R1 customer may be offered: no annuity
+    # (R2) and no universal life (R3) on the shelf is suitable.
+    assert "pension planning" in listed
+    assert "No suitable product of this kind on the shelf." in listed
+    assert "李娜" not in listed  # Bob's customer is on Bob's list
+    assert auth.client.get("/callbacks").status_code == 200  # the Chinese page renders too
+
+
+def test_recording_a_call_back_counts_towards_the_quota_and_leaves_the_list(
+    world, day_of_calls, auth
+):
+    customer = world.alice_customer
+    customer.willingness = 55  # develop, five short of maintain
+    tiering.place(customer, MoveCause.IMPORT, None, first=True)
+    db.session.commit()
+    callback = callback_of(day_of_calls["first"])
+    auth.login("alice")
+    form = auth.client.get(f"/callbacks/{callback.id}/record", headers=EN).get_data(as_text=True)
+    assert "Convert to a deposit" in form and "Unreachable" in form
+    assert day_of_calls["first"].policy_number in form
+
+    response = auth.client.post(
+        f"/callbacks/{callback.id}/record",
+        data={
+            "intent": "new_policy",
+            "maturity_note": "满期金约5.6万元",
+            "conversion_note": "考虑转投年金",
+            "remarks": "周末再约面谈",
+            "product_id": str(product("终身寿险").id),
+            "version": str(callback.version),
+        },
+        headers=EN,
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/callbacks"
+    message = flash(page)
+    assert "Call-back recorded" in message and "Convert to a new policy" in message
+    assert "moved from Develop to Maintain" in message
+    assert progress(page) == "Done today 1 / 20"
+    assert f'data-callback="{callback.id}"' not in page
+    assert len(re.findall(r'data-callback="(\d+)"', page)) == 2
+
+    db.session.expire_all()
+    saved = db.session.get(MaturityCallback, callback.id)
+    assert saved.intent == CallbackIntent.NEW_POLICY and saved.recorded_by_id == world.alice.id
+    assert saved.conversion_note == "考虑转投年金" and saved.product.name == "终身寿险"
+    assert saved.experience.notes.endswith("周末再约面谈")
+    assert db.session.get(Customer, customer.id).quadrant == Quadrant.MAINTAIN
+
+
+def test_another_staff_members_call_back_is_missing_and_nothing_is_written(
+    world, day_of_calls, auth
+):
+    bobs = callback_of(day_of_calls["bobs"])
+    auth.login("alice")
+    assert auth.client.get(f"/callbacks/{bobs.id}/record").status_code == 404
+    posted = auth.client.post(
+        f"/callbacks/{bobs.id}/record", data={"intent": "renew", "version": str(bobs.version)}
+    )
+    assert posted.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(MaturityCallback, bobs.id).recorded_at is None
+    assert count(Experience) == 0
+    auth.logout()
+    auth.login("manager")  # Bob's branch manager may record it for him
+    assert auth.client.get(f"/callbacks/{bobs.id}/record").status_code == 200
+
+
+def test_an_intent_outside_the_list_is_refused_and_nothing_is_written(world, day_of_calls, auth):
+    callback = callback_of(day_of_calls["first"])
+    auth.login("alice")
+    response = auth.client.post(
+        f"/callbacks/{callback.id}/record",
+        data={"intent": "maybe", "remarks": "x", "version": str(callback.version)},
+        headers=EN,
+    )
+    assert response.status_code == 422
+    assert "Choose one of the listed values." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(MaturityCallback, callback.id).recorded_at is None
+    assert count(Experience) == 0
+    assert db.session.get(Customer, world.alice_customer.id).willingness == 40
+
+
+def test_recommending_a_product_above_the_risk_level_is_refused_with_the_levels(
+    world, day_of_calls, auth
+):
+    callback = callback_of(day_of_calls["middle"])
+    auth.login("alice")
+    form = auth.client.get(f"/callbacks/{callback.id}/record", headers=EN).get_data(as_text=True)
+    offered = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', form)
+    assert offered and all(o.endswith("R1") for o in offered)  # an R1 customer's shelf
+
+    linked = product("投资连结保险")
+    response = auth.client.post(
+        f"/callbacks/{callback.id}/record",
+        data={"intent": "new_policy", "product_id": str(linked.id), "version": "1"},
+        headers=EN,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "rated R4, above the customer's risk level R1" in html.unescape(page)
+    assert "protection products only" in page
+    db.session.expire_all()
+    assert db.session.get(MaturityCallback, callback.id).recorded_at is None
+    assert count(Experience) == 0
+
+
+def test_a_stale_call_back_form_is_refused_with_409(world, day_of_calls, auth):
+    callback = callback_of(day_of_calls["first"])
+    auth.login("alice")
+    response = auth.client.post(
+        f"/callbacks/{callback.id}/record",
+        data={"intent": "renew", "version": str(callback.version + 5)},
+        headers=EN,
+    )
+    assert response.status_code == 409
+    assert "Someone else changed" in response.get_data(as_text=True)
+    assert count(Experience) == 0
+
+
+# --- complaints --------------------------------------------------------------------------------
+
+
+def test_opening_a_complaint_lowers_willingness_and_sets_the_answer_due(world, auth):
+    customer = world.alice_customer
+    auth.login("alice")
+    response = auth.client.post(
+        f"/customers/{customer.id}/complaints/new",
+        # Entered in the branch's local time (Shanghai, UTC+8).
+        data={"point": "满期金到账晚了三天", "opened_at": "2025-03-02T09:30"},
+        headers=EN,
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert response.request.path == f"/customers/{customer.id}"
+    assert "Complaint recorded. A definite answer is due by 3/9/25, 9:30" in flash(page)
+    assert "满期金到账晚了三天" in page and "overdue" in text_of(page)
+
+    db.session.expire_all()
+    saved = db.session.scalars(sa.select(Complaint)).one()
+    assert saved.opened_at == datetime(2025, 3, 2, 1, 30, tzinfo=UTC)
+    assert saved.due_at == datetime(2025, 3, 9, 1, 30, tzinfo=UTC)
+    assert db.session.get(Customer, customer.id).willingness == 30  # 40 − 10
+    listed = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
+    assert f'data-complaint="{saved.id}" class="overdue"' in listed
+
+
+def test_a_complaint_without_its_point_is_refused(world, auth):
+    auth.login("alice")
+    response = auth.client.post(
+        f"/customers/{world.alice_customer.id}/complaints/new", data={"point": " "}, headers=EN
+    )
+    assert response.status_code == 422
+    assert "Say what the customer complains about." in response.get_data(as_text=True)
+    assert count(Complaint) == 0
+    assert db.session.get(Customer, world.alice_customer.id).willingness == 40
+
+
+def test_an_answer_before_the_complaint_was_opened_is_refused(world, auth):
+    opened = datetime(2025, 3, 2, 1, 30, tzinfo=UTC)
+    complaint = complaints.open_complaint(
+        world.alice, world.alice_customer, {"point": "态度差", "opened_at": opened}
+    )
+    db.session.commit()
+    auth.login("alice")
+    response = auth.client.post(
+        f"/complaints/{complaint.id}/answer",
+        data={
+            "handling_opinion": "已致歉",
+            "non_routine_surrender": "no",
+            "satisfied": "yes",
+            "answered_at": "2025-03-02T09:00",  # 30 minutes before it came in
+            "version": str(complaint.version),
+        },
+        headers=EN,
+    )
+    assert response.status_code == 422
+    assert "cannot be answered before it was opened" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).answered_at is None
+    assert count_answers() == 0
+
+    ok = auth.client.post(
+        f"/complaints/{complaint.id}/answer",
+        data={
+            "handling_opinion": "已致歉",
+            "non_routine_surrender": "no",
+            "satisfied": "yes",
+            "answered_at": "2025-03-05T16:00",
+            "version": str(complaint.version),
+        },
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "Complaint answered within its due time." in flash(ok.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Complaint, complaint.id).answered_at == datetime(
+        2025, 3, 5, 8, 0, tzinfo=UTC
+    )
+
+
+def count_answers() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.entity == "complaint", AuditLog.action == "answer")
+    )
+
+
+def test_a_complaint_is_overdue_just_after_its_due_time_and_not_at_it(world, auth, monkeypatch):
+    opened = datetime(2025, 3, 2, 1, 30, tzinfo=UTC)
+    complaint = complaints.open_complaint(
+        world.alice, world.alice_customer, {"point": "理赔慢", "opened_at": opened}
+    )
+    db.session.commit()
+    due = complaint.due_at
+    assert due == opened + timedelta(days=7)
+    auth.login("alice")
+
+    monkeypatch.setattr(complaints, "utcnow", lambda: due)
+    at_due = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
+    assert f'data-complaint="{complaint.id}" class=""' in at_due
+    assert "3/9/25, 9:30" in at_due  # the due time in the branch's zone (UTC+8)
+
+    monkeypatch.setattr(complaints, "utcnow", lambda: due + timedelta(seconds=1))
+    after = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
+    assert f'data-complaint="{complaint.id}" class="overdue"' in after
+    assert "1 overdue" in text_of(after)
+
+
+# --- the manager's page ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def outcomes(world):
+    """Hand-built follow-up: Alice's ten participating maturities (2 to a new policy, 3 to a
+    deposit), Bob's five universal-life ones (3 kept, 1 surrendered, 1 unreachable), five
+    answered complaints of Alice's customer (all satisfied, but one ended in a non-routine
+    surrender, which never counts as satisfied), and an overdue one of Bob's."""
+    world.alice_customer.channel = Channel.REFERRAL
+    world.bob_customer.channel = Channel.EVENT
+    alice_policies = [policy(world.alice_customer, next_month(1 + i)) for i in range(10)]
+    bob_policies = [
+        policy(world.bob_customer, next_month(12 + i), ProductType.UNIVERSAL) for i in range(5)
+    ]
+    carol_policy = policy(world.carol_customer, next_month(2))
+    db.session.commit()
+    scan()
+    now = datetime.now(UTC)
+    intents = {
+        **dict(
+            zip(
+                alice_policies,
+                [CallbackIntent.NEW_POLICY] * 2 + [CallbackIntent.DEPOSIT] * 3,
+                strict=False,
+            )
+        ),
+        **dict(
+            zip(
+                bob_policies,
+                [CallbackIntent.RENEW] * 2
+                + [CallbackIntent.UNDECIDED, CallbackIntent.SURRENDER, CallbackIntent.UNREACHABLE],
+                strict=True,
+            )
+        ),
+        carol_policy: CallbackIntent.NEW_POLICY,
+    }
+    for p, intent in intents.items():
+        callback = callback_of(p)
+        callback.intent, callback.recorded_at = intent, now
+    for satisfied, surrender in ((True, False),) * 4 + ((True, True),):
+        db.session.add(
+            Complaint(
+                customer=world.alice_customer,
+                point="p",
+                opened_at=now - timedelta(days=2),
+                due_at=now + timedelta(days=5),
+                answered_at=now - timedelta(days=1),
+                satisfied=satisfied,
+                non_routine_surrender=surrender,
+                handling_opinion="o",
+            )
+        )
+    late = complaints.open_complaint(
+        world.bob, world.bob_customer, {"point": "久未答复", "opened_at": now - timedelta(days=8)}
+    )
+    db.session.commit()
+    return late
+
+
+def period() -> str:
+    start, end = followup.scan_window(local_today())
+    return f"from={start.isoformat()}&to={end.isoformat()}"
+
+
+def row(page: str, key) -> str:
+    rest = page.split(f'data-row="{key}"', 1)[1].split(">", 1)[1]
+    return text_of(rest.split("</tr>", 1)[0])
+
+
+def test_followup_page_sets_targets_against_actuals_per_staff_member(world, outcomes, auth):
+    auth.login("manager")
+    page = auth.client.get(f"/followup?{period()}&split=staff", headers=EN).get_data(as_text=True)
+    alice, bob, total = row(page, world.alice.id), row(page, world.bob.id), row(page, "all")
+    assert alice.startswith("Alice 10 5 ")
+    assert "20.0% (2/10) ✓ met" in alice  # policy conversion, target 20%
+    assert "30.0% (3/10) ✓ met" in alice  # deposit conversion, target 30%
+    assert "80.0% (4/5) ✓ met" in alice  # satisfaction, target ≥ 80%: the surrender is not
+    assert bob.startswith("Bob 5 5 ")
+    assert "75.0% (3/4) ✓ met" in bob  # retention among the four reached
+    assert bob.endswith("1 1")  # one open complaint, overdue
+    assert total.startswith("Overall 15 10 ") and "20.0% (2/10) ✓ met" in total
+    assert "Carol" not in page  # another branch
+    pressing = page.split('data-testid="pressing-complaints"', 1)[1]
+    assert f'class="overdue" data-complaint="{outcomes.id}"' in pressing and "久未答复" in pressing
+
+
+def test_followup_page_lists_complaints_overdue_or_due_within_a_day(world, outcomes, auth):
+    now = datetime.now(UTC)
+    soon, _later = (
+        complaints.open_complaint(
+            world.alice, world.alice_customer, {"point": point, "opened_at": now - age}
+        )
+        for point, age in (
+            ("明早到期", timedelta(days=6, hours=12)),
+            ("下周到期", timedelta(days=1)),
+        )
+    )
+    db.session.commit()
+    auth.login("manager")
+    page = auth.client.get("/followup", headers=EN).get_data(as_text=True)
+    pressing = page.split('data-testid="pressing-complaints"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr class="(\w*)" data-complaint="(\d+)"', pressing)
+    assert rows == [("overdue", str(outcomes.id)), ("", str(soon.id))]  # soonest due first
+    assert "下周到期" not in pressing  # due in six days: not yet pressing
+    assert "1 overdue" in text_of(page)
+
+
+def test_followup_targets_missed_are_marked(world, outcomes, auth):
+    # One more participating maturity, not converted: 2 of 11 is under 20%.
+    policy(world.alice_customer, next_month(28))
+    db.session.commit()
+    scan()
+    auth.login("manager")
+    page = auth.client.get(f"/followup?{period()}", headers=EN).get_data(as_text=True)
+    assert "18.2% (2/11) ✗ missed" in row(page, world.alice.id)
+
+
+def test_followup_page_splits_by_branch_and_channel(world, outcomes, auth):
+    auth.login("admin")
+    by_branch = auth.client.get(f"/followup?{period()}&split=branch", headers=EN)
+    page = by_branch.get_data(as_text=True)
+    east, west = row(page, world.east.id), row(page, world.west.id)
+    assert east.startswith("城东支行 15 10 ") and "20.0% (2/10) ✓ met" in east
+    assert west.startswith("城西支行 1 1 ") and "100.0% (1/1) ✓ met" in west
+    assert row(page, "all").startswith("Overall 16 11 ")
+
+    page = auth.client.get(f"/followup?{period()}&split=channel", headers=EN).get_data(as_text=True)
+    assert row(page, "referral").startswith("Referral 10 5 ")
+    assert row(page, "event").startswith("Event 5 5 ")
+    assert row(page, "none").startswith("Not recorded 1 1 ")  # Carol's customer
+
+
+def test_followup_page_is_for_managers_and_explains_bad_input(world, outcomes, auth):
+    auth.login("alice")
+    assert auth.client.get("/followup").status_code == 403
+    auth.logout()
+    auth.login("manager")
+    bad = auth.client.get("/followup?from=2026-13-40&split=everyone", headers=EN)
+    assert bad.status_code == 400
+    page = bad.get_data(as_text=True)
+    assert "Enter dates as YYYY-MM-DD" in page and "staff members are shown" in page
+
+
+# --- referrals, suitability, channels -----------------------------------------------------------
+
+
+def dossier_form(customer: Customer, **changes) -> dict:
+    data = {
+        "name": customer.name,
+        "phone": "",
+        "gender": "unspecified",
+        "risk_level": customer.risk_level.value,
+        "liquid_assets": str(customer.liquid_assets),
+        "willingness": str(customer.willingness),
+        "channel": customer.channel.value if customer.channel else "",
+        "owner_id": str(customer.owner_id),
+        "branch_id": str(customer.branch_id),
+        "version": str(customer.version),
+    }
+    return data | changes
+
+
+def test_a_referral_cycle_is_refused_and_the_chain_shows_both_ways(world, auth):
+    a = world.alice_customer
+    b = make_customer(world.alice, "周杰", "+8613700004444", referred_by=a)
+    c = make_customer(world.alice, "吴敏", "+8613700005555", referred_by=b)
+    db.session.commit()
+    auth.login("alice")
+    response = auth.client.post(
+        f"/customers/{a.id}/edit", data=dossier_form(a, referred_by_id=str(c.id)), headers=EN
+    )
+    assert "cannot go round in a circle" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, a.id).referred_by_id is None
+
+    chain = auth.client.get(f"/customers/{b.id}", headers=EN).get_data(as_text=True)
+    referrals = text_of(chain.split('data-testid="referrals"', 1)[1].split("</div>", 1)[0])
+    assert "Referred by: 张伟" in referrals and "Brought in: ↳ 吴敏" in referrals
+    top = auth.client.get(f"/customers/{a.id}", headers=EN).get_data(as_text=True)
+    assert "(2 steps down)" in top and "吴敏" in top
+
+
+def test_a_referrer_of_another_branch_appears_without_a_name(world, auth):
+    world.alice_customer.referred_by = world.carol_customer
+    db.session.commit()
+    auth.login("manager")
+    page = auth.client.get(f"/customers/{world.alice_customer.id}", headers=EN)
+    text = page.get_data(as_text=True)
+    assert "a customer of another branch" in text and "王芳" not in text
+
+
+def policy_form(**changes) -> dict:
+    return {
+        "policy_number": "BX2024009",
+        "product_id": "",
+        "product_name": "",
+        "product_type": "participating",
+        "premium": "100000",
+        "payment_mode": "single",
+        "start_date": "2024-01-01",
+        "maturity_date": "2029-01-01",
+        "status": "in_force",
+    } | changes
+
+
+def test_a_sale_above_the_risk_level_is_refused_through_the_policy_form(world, auth):
+    customer = world.alice_customer  # R1
+    url = f"/customers/{customer.id}/policies/new"
+    auth.login("alice")
+    form = auth.client.get(url, headers=EN).get_data(as_text=True)
+    assert "投资连结保险" in form and "R1 conservative" in form
+    refused = auth.client.post(
+        url, data=policy_form(product_id=str(product("投资连结保险").id)), headers=EN
+    )
+    page = refused.get_data(as_text=True)
+    assert "rated R4, above the customer's risk level R1" in html.unescape(page)
+    by_type = auth.client.post(
+        url, data=policy_form(product_name="某万能险", product_type="universal")
+    )
+    assert by_type.status_code == 200  # refused: universal life is R3 by its type
+    assert count(Policy) == 0
+
+    sold = auth.client.post(url, data=policy_form(product_id=str(product("意外伤害保险").id)))
+    assert sold.status_code == 302
+    saved = db.session.scalars(sa.select(Policy)).one()
+    assert saved.product_name == "意外伤害保险" and saved.product_type == ProductType.ACCIDENT
+
+
+def test_an_experience_recommending_an_unsuitable_product_is_refused(world, auth):
+    experience = experiences.add_experience(
+        world.alice, world.alice_customer, {"category": "visit", "due_on": local_today()}
+    )
+    db.session.commit()
+    auth.login("alice")
+    data = {
+        "outcome": "done",
+        "held_on": local_today().isoformat(),
+        "response": "positive",
+        "product_id": str(product("万能型终身寿险").id),
+        "version": str(experience.version),
+        "customer_version": str(world.alice_customer.version),
+    }
+    refused = auth.client.post(f"/experiences/{experience.id}/record", data=data, headers=EN)
+    assert "rated R3, above the customer's risk level R1" in html.unescape(
+        refused.get_data(as_text=True)
+    )
+    db.session.expire_all()
+    assert db.session.get(Experience, experience.id).recorded_at is None
+    ok = auth.client.post(
+        f"/experiences/{experience.id}/record",
+        data=data | {"product_id": str(product("重大疾病保险").id)},
+    )
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Experience, experience.id).product.name == "重大疾病保险"
+
+
+def test_the_customer_list_filters_by_channel(world, auth):
+    world.alice_customer.channel = Channel.REFERRAL
+    world.bob_customer.channel = Channel.COLD_VISIT
+    db.session.commit()
+    auth.login("manager")
+    page = auth.client.get("/customers?channel=referral", headers=EN).get_data(as_text=True)
+    assert "张伟" in page and "李娜" not in page
+    assert '<option value="referral" selected>Referral</option>' in page
+    everyone = auth.client.get("/customers?channel=nonsense").get_data(as_text=True)
+    assert "张伟" in everyone and "李娜" in everyone
+
+
+def test_the_grid_splits_customers_by_channel(world, auth):
+    extra = make_customer(world.alice, "钱多", "+8613700006666", willingness=80)
+    world.alice_customer.channel = Channel.REFERRAL
+    extra.channel = Channel.REFERRAL
+    world.bob_customer.channel = Channel.EVENT
+    for c in (world.alice_customer, extra, world.bob_customer):
+        tiering.place(c, MoveCause.IMPORT, None, first=True)
+    db.session.commit()
+    auth.login("manager")
+    page = auth.client.get("/grid", headers=EN).get_data(as_text=True)
+    split = page.split('data-testid="channel-split"', 1)[1]
+    referral = split.split('data-channel="referral"', 1)[1].split("</tr>", 1)[0]
+    assert re.search(r'data-quadrant="develop">.*?>1</a>', referral)
+    assert re.search(r'data-quadrant="maintain">.*?>1</a>', referral)
+    assert text_of(referral).endswith("2")
+    assert 'data-channel="event"' in split and "王芳" not in page
+
+    only_events = auth.client.get("/grid?channel=event", headers=EN).get_data(as_text=True)
+    assert 'data-channel="referral"' not in only_events
+    link = re.search(r'href="([^"]*quadrant=develop[^"]*)"', only_events)[1]
+    assert "channel=event" in link.replace("&amp;", "&")
+
+
+def test_the_demo_bank_gives_every_relationship_manager_follow_up_work(app, runner, auth):
+    from crm.models import Staff
+    from crm.models.enums import Role
+
+    assert runner.invoke(args=["crm", "demo", "--customers", "60", "--seed", "5"]).exit_code == 0
+    result = runner.invoke(args=["crm", "maturity-scan"])
+    assert result.exit_code == 0 and "Made" in result.output
+    staff = db.session.scalars(sa.select(Staff).where(Staff.role == Role.STAFF)).all()
+    assert all(followup.day_of_callbacks(s).open_count >= 3 for s in staff)
+    now = datetime.now(UTC)
+    open_complaints = db.session.scalars(
+        sa.select(Complaint).where(Complaint.answered_at.is_(None))
+    ).all()
+    assert sum(complaints.is_overdue(c, now) for c in open_complaints) == 1
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(Customer).where(Customer.referred_by_id.is_not(None))
+    )
+    auth.login("manager1", "demo1234")
+    page = auth.client.get("/followup").get_data(as_text=True)
+    assert re.search(r'<tr class="overdue" data-complaint="\d+">', page)
