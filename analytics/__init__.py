@@ -1,0 +1,95 @@
+"""Manager analytics over the CRM's history (客户分层迁移, 体验效果, 满期回访).
+
+Small, tested functions that notebooks (``analytics/*.ipynb``) and the HTML report call:
+
+- ``load``: pseudonymised frames from the app's database (customers by a stable hashed id);
+- ``quadrants``: quadrant as of a date, transition matrices, moves per cause and per group;
+- ``effectiveness``: which touchpoint categories were followed by upward moves, at what cost;
+- ``budget``: budget use and spend per quadrant;
+- ``followup``: call-back quotas, seed 003's targets, complaint SLA;
+- ``charts``: heatmap and flow chart of a matrix;
+- ``report``: a notebook executed and rendered to one self-contained HTML file.
+
+Importing the package does nothing else: no app is built and no database is opened until
+``connect`` is called.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from analytics.budget import budget_use, spend
+from analytics.effectiveness import effectiveness, followed_by_upward_move
+from analytics.followup import (
+    against_targets,
+    callback_days,
+    callback_quota,
+    complaint_sla,
+    outcomes,
+)
+from analytics.load import (
+    budget_usage,
+    callbacks,
+    complaints,
+    connect,
+    customers,
+    experiences,
+    quadrant_events,
+)
+from analytics.quadrants import (
+    LEVEL,
+    QUADRANTS,
+    direction,
+    is_upward,
+    moves,
+    moves_per,
+    moves_per_cause,
+    quadrant_as_of,
+    row_shares,
+    transition_matrix,
+)
+
+
+def period(start: str | date | None, end: str | date | None, today: date) -> tuple[date, date]:
+    """A report's period from its parameters: ``end`` defaults to ``today``, ``start`` to a
+    year before ``end``; dates may be ISO strings."""
+    end_day = date.fromisoformat(end) if isinstance(end, str) and end else end or today
+    start_day = (
+        date.fromisoformat(start)
+        if isinstance(start, str) and start
+        else start or end_day - timedelta(days=365)
+    )
+    if start_day > end_day:
+        raise ValueError(f"the period starts ({start_day}) after it ends ({end_day})")
+    return start_day, end_day
+
+
+__all__ = [
+    "LEVEL",
+    "QUADRANTS",
+    "against_targets",
+    "budget_usage",
+    "budget_use",
+    "callback_days",
+    "callback_quota",
+    "callbacks",
+    "complaint_sla",
+    "complaints",
+    "connect",
+    "customers",
+    "direction",
+    "effectiveness",
+    "experiences",
+    "followed_by_upward_move",
+    "is_upward",
+    "moves",
+    "moves_per",
+    "moves_per_cause",
+    "outcomes",
+    "period",
+    "quadrant_as_of",
+    "quadrant_events",
+    "row_shares",
+    "spend",
+    "transition_matrix",
+]
