@@ -1,0 +1,541 @@
+"""What a person at a browser waits for, at bank scale: the customer list, the dossier page,
+the web server's throughput and its workers' memory.
+
+The bank is `bench/bank.py`'s, dealt among 500 relationship managers in 10 branches (2,000
+customers each at a million). Three measurements, each against a floor from the same run:
+
+- **Customer list** (`/customers`, filtered by quadrant and owner, 50 a page, first and deep
+  pages): the query layer (`customer_list.list_customers`, what the page calls: the page's
+  customers with their owners' names, then their tags) against its bare SQL (the same two
+  statements by hand, through the driver), each sampled many times at random cursors. The whole page
+  over HTTP (test client: routing, session, query, template) is timed too, for the p95 a
+  person feels. Targets: query ≤ 3× its SQL at p50, page p95 ≤ 50 ms.
+- **Dossier page** (`/customers/<id>`, a random customer of the signed-in staff member): p95
+  ≤ 30 ms over HTTP in the test client.
+- **Throughput** under gunicorn (two sync workers, as `make run` starts it): the dossier page
+  against a hello-world route of the same app on the same server (`bench/web_wsgi.py`), each
+  driven by the same concurrent clients for the same time, alternating; target ≥ 50%. Then
+  the workers' resident memory (VmRSS): target ≤ 150 MB each.
+
+Run: `.venv/bin/python -m bench.web --customers 1000000`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.bank import prepare
+from bench.common import (
+    machine,
+    parse_args,
+    run_on_throwaway_databases,
+    server_version,
+    write_section,
+)
+from crm import create_app
+from crm.extensions import db
+from crm.models import Customer, Staff
+from crm.models.enums import Quadrant
+from crm.services.customer_list import CustomerFilters, list_customers
+
+HEADING = "## Customer list, dossier page, web throughput and memory"
+DEFAULT_CUSTOMERS = 1_000_000
+OWNERS = 500
+BRANCHES = 10
+PASSWORD = "bench-password-1"
+SAMPLES = 200
+LIST_RATIO_TARGET = 3.0
+LIST_P95_TARGET_MS = 50.0
+DOSSIER_P95_TARGET_MS = 30.0
+THROUGHPUT_TARGET = 0.5
+RSS_TARGET_MB = 150.0
+CLIENTS = 4
+ROUND_SECONDS = 8.0
+PAGE = 50
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class ListScenario:
+    name: str
+    user: str  # who is signed in
+    owner: bool  # filter by one owner (the staff member's own list is filtered by scope)
+    deep: bool
+    floor_ms: list[float] = field(default_factory=list)
+    query_ms: list[float] = field(default_factory=list)
+    page_ms: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.query_ms) / statistics.median(self.floor_ms)
+
+    @property
+    def page_p95(self) -> float:
+        return percentile(self.page_ms, 0.95)
+
+    @property
+    def verdict(self) -> str:
+        ok = self.ratio <= LIST_RATIO_TARGET and self.page_p95 <= LIST_P95_TARGET_MS
+        return "meets" if ok else "misses"
+
+
+@dataclass
+class BackendResult:
+    backend: str
+    version: str
+    customers: int
+    lists: list[ListScenario] = field(default_factory=list)
+    dossier_ms: list[float] = field(default_factory=list)
+    hello_rps: list[float] = field(default_factory=list)
+    dossier_rps: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+
+    @property
+    def dossier_p95(self) -> float:
+        return percentile(self.dossier_ms, 0.95)
+
+    @property
+    def throughput_ratio(self) -> float:
+        return statistics.median(self.dossier_rps) / statistics.median(self.hello_rps)
+
+
+SCENARIOS = (
+    ("staff: own list, one quadrant, first page", "bench", False, False),
+    ("staff: own list, one quadrant, deep page", "bench", False, True),
+    ("manager: one owner, one quadrant, first page", "manager01", True, False),
+    ("manager: one owner, one quadrant, deep page", "manager01", True, True),
+    ("manager: whole branch, one quadrant, deep page", "manager01", False, True),
+)
+
+
+def _floor_sql(staff: Staff, owner_id: int | None) -> str:
+    """The page's SELECT by hand: the columns it shows, the scope, the filters, the cursor,
+    newest first."""
+    scope = "c.owner_id = :me" if staff.role.value == "staff" else "c.branch_id = :branch"
+    owner = " AND c.owner_id = :owner" if owner_id is not None else ""
+    return (
+        "SELECT c.id, c.name, c.quadrant, c.phone, c.liquid_assets, c.willingness, "
+        "c.risk_level, s.display_name FROM customer c JOIN staff s ON s.id = c.owner_id "
+        f"WHERE {scope}{owner} AND c.quadrant = :quadrant AND c.id < :before "
+        f"ORDER BY c.id DESC LIMIT {PAGE + 1}"
+    )
+
+
+TAGS_SQL = (
+    "SELECT ct.customer_id, t.name FROM customer_tag ct JOIN tag t ON t.id = ct.tag_id "
+    "WHERE ct.customer_id IN ({ids}) ORDER BY t.name"
+)
+
+
+def _floor(sql: str, params: dict) -> None:
+    """What the page needs, by hand through the driver: its rows, then their tags."""
+    connection = db.session.connection()
+    rows = connection.exec_driver_sql(*_positional(sql, params)).all()
+    if rows:
+        ids = ", ".join(str(r[0]) for r in rows)
+        connection.exec_driver_sql(TAGS_SQL.format(ids=ids)).all()
+
+
+def _positional(sql: str, params: dict) -> tuple[str, tuple]:
+    """``:name`` parameters in the driver's own style (qmark on SQLite, pyformat on psycopg)."""
+    names = re.findall(r":(\w+)", sql)
+    marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
+    return re.sub(r":\w+", marker, sql), tuple(params[n] for n in names)
+
+
+def _cursors(staff: Staff, owner_id: int | None, quadrant: Quadrant, deep: bool) -> int:
+    """A cursor: past the newest (first page) or one page from the oldest (deep page)."""
+    query = sa.select(Customer.id).where(Customer.quadrant == quadrant)
+    query = query.where(
+        Customer.owner_id == staff.id
+        if staff.role.value == "staff"
+        else Customer.branch_id == staff.branch_id
+    )
+    if owner_id is not None:
+        query = query.where(Customer.owner_id == owner_id)
+    if not deep:
+        return (db.session.scalar(query.order_by(Customer.id.desc()).limit(1)) or 0) + 1
+    ids = db.session.scalars(query.order_by(Customer.id.asc()).limit(PAGE + 1)).all()
+    return ids[-1] if ids else 1
+
+
+def _log_in(client, username: str) -> None:
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302, f"could not log in as {username}"
+
+
+def measure_lists(app, result: BackendResult, samples: int, log) -> None:
+    rng = random.Random(7)
+    quadrants = list(Quadrant)
+    for name, username, by_owner, deep in SCENARIOS:
+        scenario = ListScenario(name, username, by_owner, deep)
+        staff = db.session.scalars(sa.select(Staff).where(Staff.username == username)).one()
+        owners = db.session.scalars(
+            sa.select(Staff.id).where(Staff.branch_id == staff.branch_id, Staff.role == "staff")
+        ).all()
+        client = app.test_client()
+        _log_in(client, username)
+        for _ in range(samples):
+            quadrant = rng.choice(quadrants)
+            owner_id = rng.choice(owners) if by_owner else None
+            before = _cursors(staff, owner_id, quadrant, deep)
+            params = {
+                "me": staff.id,
+                "branch": staff.branch_id,
+                "owner": owner_id,
+                "quadrant": quadrant.value,
+                "before": before,
+            }
+            sql = _floor_sql(staff, owner_id)
+            filters = CustomerFilters(owner=owner_id, quadrant=quadrant)
+            db.session.expire_all()
+            # Alternate which goes first, so neither always meets a warm cache.
+            order = (0, 1) if rng.random() < 0.5 else (1, 0)
+            for which in order:
+                started = time.perf_counter()
+                if which == 0:
+                    _floor(sql, params)
+                    scenario.floor_ms.append((time.perf_counter() - started) * 1000)
+                else:
+                    list_customers(staff, filters, before=before, page_size=PAGE)
+                    scenario.query_ms.append((time.perf_counter() - started) * 1000)
+                db.session.expire_all()
+            url = f"/customers?quadrant={quadrant.value}&before={before}"
+            if owner_id is not None:
+                url += f"&owner={owner_id}"
+            started = time.perf_counter()
+            response = client.get(url)
+            scenario.page_ms.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, url
+        db.session.rollback()
+        log(
+            f"  {name}: SQL p50 {statistics.median(scenario.floor_ms):.2f} ms, query p50 "
+            f"{statistics.median(scenario.query_ms):.2f} ms ({scenario.ratio:.2f}×), "
+            f"page p95 {scenario.page_p95:.1f} ms"
+        )
+        result.lists.append(scenario)
+
+
+def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
+    rng = random.Random(11)
+    staff = db.session.scalars(sa.select(Staff).where(Staff.username == "bench")).one()
+    ids = db.session.scalars(sa.select(Customer.id).where(Customer.owner_id == staff.id)).all()
+    client = app.test_client()
+    _log_in(client, "bench")
+    for _ in range(samples):
+        customer_id = rng.choice(ids)
+        started = time.perf_counter()
+        response = client.get(f"/customers/{customer_id}")
+        result.dossier_ms.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    log(
+        f"  dossier page: p50 {statistics.median(result.dossier_ms):.1f} ms, "
+        f"p95 {result.dossier_p95:.1f} ms"
+    )
+
+
+# --- gunicorn ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, cookie: str = "", body: str = ""):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": cookie} if cookie else {}
+    if body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body or None, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data
+
+
+def _session_cookie(port: int) -> str:
+    """Log in over HTTP as a browser would: the form's CSRF token, then the session cookie."""
+    response, page = _request(port, "GET", "/login")
+    cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
+    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+    from urllib.parse import urlencode
+
+    body = urlencode({"csrf_token": token, "username": "bench", "password": PASSWORD})
+    response, _ = _request(port, "POST", "/login", cookie, body)
+    assert response.status == 302, "could not log in to gunicorn"
+    return (response.getheader("Set-Cookie") or cookie).split(";")[0]
+
+
+def _drive(port: int, paths: list[str], cookie: str, seconds: float) -> float:
+    """Requests per second from CLIENTS threads, each one request at a time."""
+    stop = time.perf_counter() + seconds
+    counts = [0] * CLIENTS
+    errors: list[str] = []
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        while time.perf_counter() < stop:
+            response, _ = _request(port, "GET", rng.choice(paths), cookie)
+            if response.status != 200:
+                errors.append(str(response.status))
+                return
+            counts[n] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"gunicorn answered {errors[0]}")
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def _workers(master: int) -> list[int]:
+    path = Path(f"/proc/{master}/task/{master}/children")
+    return [int(p) for p in path.read_text().split()]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure_throughput(
+    url: str, result: BackendResult, repeat: int, log, seconds: float = ROUND_SECONDS
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CRM_CONFIG": "development",
+        "CRM_DATABASE_URL": url,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    bin_dir = Path(sys.executable).parent
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        + ["--log-level", "warning", "bench.web_wsgi:app"],
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                _request(port, "GET", "/bench/hello")
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookie = _session_cookie(port)
+        staff_id = db.session.scalar(sa.select(Staff.id).where(Staff.username == "bench"))
+        ids = db.session.scalars(
+            sa.select(Customer.id).where(Customer.owner_id == staff_id).limit(500)
+        ).all()
+        dossiers = [f"/customers/{i}" for i in ids]
+        _drive(port, ["/bench/hello"], cookie, min(2.0, seconds))  # warm both workers
+        _drive(port, dossiers, cookie, min(2.0, seconds))
+        for n in range(repeat):
+            pairs = [("hello", ["/bench/hello"]), ("dossier", dossiers)]
+            for kind, paths in pairs if n % 2 == 0 else reversed(pairs):
+                rps = _drive(port, paths, cookie, seconds)
+                (result.hello_rps if kind == "hello" else result.dossier_rps).append(rps)
+            log(
+                f"  round {n + 1}: hello {result.hello_rps[-1]:.0f}/s, "
+                f"dossier {result.dossier_rps[-1]:.0f}/s"
+            )
+        result.rss_mb = [_rss_mb(pid) for pid in _workers(server.pid)]
+        log(f"  workers' memory: {', '.join(f'{mb:.0f} MB' for mb in result.rss_mb)}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def bench_backend(
+    backend: str,
+    url: str,
+    count: int,
+    repeat: int,
+    samples: int,
+    log=print,
+    seconds: float = ROUND_SECONDS,
+) -> BackendResult:
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        try:
+            log(f"{backend}: loading {count:,} customers among {OWNERS} staff")
+            prepare(count, log, owners=min(OWNERS, count), branches=BRANCHES)
+            for username in ("bench", "manager01"):
+                staff = db.session.scalars(sa.select(Staff).where(Staff.username == username)).one()
+                staff.set_password(PASSWORD)
+            db.session.commit()
+            result = BackendResult(backend, server_version(), count)
+            measure_lists(app, result, samples, log)
+            measure_dossier(app, result, samples, log)
+            measure_throughput(url, result, repeat, log, seconds)
+            return result
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+# --- reporting ---------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool) -> str:
+    return "meets" if ok else "misses"
+
+
+def render_tables(results: list[BackendResult]) -> str:
+    lines = [
+        "| backend | list | SQL p50 ms | query p50 ms | ratio (≤ 3) | page p50 ms "
+        "| page p95 ms (≤ 50) | verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        for s in r.lists:
+            lines.append(
+                f"| {r.backend} | {s.name} | {statistics.median(s.floor_ms):.2f} "
+                f"| {statistics.median(s.query_ms):.2f} | {s.ratio:.2f} "
+                f"| {statistics.median(s.page_ms):.1f} | {s.page_p95:.1f} | {s.verdict} |"
+            )
+    lines += [
+        "",
+        "| backend | dossier p50 ms | dossier p95 ms (≤ 30) | verdict | hello req/s "
+        "| dossier req/s | throughput ratio (≥ 0.5) | verdict | worker RSS MB (≤ 150) | verdict |",
+        "|---|---:|---:|---|---:|---:|---:|---|---:|---|",
+    ]
+    for r in results:
+        rss = max(r.rss_mb) if r.rss_mb else 0.0
+        lines.append(
+            f"| {r.backend} | {statistics.median(r.dossier_ms):.1f} | {r.dossier_p95:.1f} "
+            f"| {_verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS)} "
+            f"| {statistics.median(r.hello_rps):.0f} | {statistics.median(r.dossier_rps):.0f} "
+            f"| {r.throughput_ratio:.2f} | {_verdict(r.throughput_ratio >= THROUGHPUT_TARGET)} "
+            f"| {rss:.0f} | {_verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB)} |"
+        )
+    return "\n".join(lines)
+
+
+def summary_rows(results: list[BackendResult]) -> list[tuple[str, str, str, str, str]]:
+    """(measure, backend, target, measured, verdict) for the report's summary table."""
+    rows = []
+    for r in results:
+        worst_ratio = max(r.lists, key=lambda s: s.ratio)
+        worst_p95 = max(r.lists, key=lambda s: s.page_p95)
+        rss = max(r.rss_mb) if r.rss_mb else 0.0
+        rows += [
+            (
+                "customer list query vs its SQL (worst of 5 lists)",
+                r.backend,
+                "≤ 3×",
+                f"{worst_ratio.ratio:.2f}×",
+                _verdict(worst_ratio.ratio <= LIST_RATIO_TARGET),
+            ),
+            (
+                "customer list page p95 (worst of 5 lists)",
+                r.backend,
+                "≤ 50 ms",
+                f"{worst_p95.page_p95:.1f} ms",
+                _verdict(worst_p95.page_p95 <= LIST_P95_TARGET_MS),
+            ),
+            (
+                "dossier page p95",
+                r.backend,
+                "≤ 30 ms",
+                f"{r.dossier_p95:.1f} ms",
+                _verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS),
+            ),
+            (
+                "dossier page throughput vs hello world (gunicorn)",
+                r.backend,
+                "≥ 50%",
+                f"{r.throughput_ratio:.0%}",
+                _verdict(r.throughput_ratio >= THROUGHPUT_TARGET),
+            ),
+            (
+                "web worker memory (RSS)",
+                r.backend,
+                "≤ 150 MB",
+                f"{rss:.0f} MB",
+                _verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB),
+            ),
+        ]
+    return rows
+
+
+def render_section(
+    results: list[BackendResult], command: str, samples: int, seconds: float = ROUND_SECONDS
+) -> str:
+    first = results[0]
+    return f"""{HEADING}
+
+Requirement: at 1,000,000 customers, the filtered customer list (by quadrant and owner, 50 a
+page, first and deep pages) at most 3× its bare SQL at p50 with the page's p95 at most 50 ms;
+the dossier page's p95 at most 30 ms; the dossier page served by gunicorn at least 50% of a
+hello-world route's throughput on the same server; each web worker at most 150 MB resident
+(`bench/web.py`; its docstring says what is measured and against what).
+
+- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
+- Machine: {machine({r.backend: r.version for r in results})}
+- Customers: {first.customers:,} among {OWNERS} staff in {BRANCHES} branches.
+- Lists and dossiers: {samples} samples each at random quadrants, owners and customers;
+  the list's deep page is the oldest page of the filtered list (a cursor one page from the
+  end). Throughput: {CLIENTS} concurrent clients, {seconds:.0f} s rounds, alternating,
+  medians of {len(first.hello_rps)}.
+
+{render_tables(results)}
+
+Rerun: `{command}`
+"""
+
+
+def run_benchmark(
+    urls: dict[str, str],
+    count: int,
+    repeat: int,
+    out: Path,
+    command: str,
+    samples: int = SAMPLES,
+    log=print,
+    seconds: float = ROUND_SECONDS,
+) -> list[BackendResult]:
+    results = [
+        bench_backend(b, url, count, repeat, samples, log, seconds) for b, url in urls.items()
+    ]
+    log(render_tables(results))
+    write_section(out, HEADING, render_section(results, command, samples, seconds))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args("bench.web", __doc__, argv, {"customers": DEFAULT_CUSTOMERS})
+    return run_on_throwaway_databases(
+        args,
+        lambda urls: run_benchmark(urls, args.customers, args.repeat, args.out, args.command),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

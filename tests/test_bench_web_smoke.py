@@ -1,0 +1,74 @@
+"""A smoke run of bench/web.py and of `make bench`'s summary (bench/run.py) at a few hundred
+customers: not timed, it checks that the harness runs on both backends, drives a real
+gunicorn, and reports every figure with a target and a verdict."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from bench import run, web
+
+CUSTOMERS = 600
+VERDICT = re.compile(r"\| (meets|misses) \|")
+
+
+def test_web_benchmark_reports_every_figure_per_backend(bench_urls, tmp_path):
+    out = tmp_path / "performance.md"
+    out.write_text("# Performance\n\nIntro.\n\n## Another benchmark\n\nKept.\n", encoding="utf-8")
+
+    results = web.run_benchmark(
+        bench_urls,
+        CUSTOMERS,
+        repeat=1,
+        out=out,
+        command="smoke",
+        samples=5,
+        seconds=0.5,
+        log=lambda _: None,
+    )
+
+    assert [r.backend for r in results] == ["sqlite", "postgresql"]
+    for r in results:
+        assert len(r.lists) == len(web.SCENARIOS)
+        assert all(len(s.page_ms) == 5 and len(s.query_ms) == 5 for s in r.lists)
+        assert len(r.dossier_ms) == 5
+        assert r.hello_rps[0] > 0 and r.dossier_rps[0] > 0  # gunicorn answered both
+        assert len(r.rss_mb) == 2 and all(mb > 10 for mb in r.rss_mb)  # two real workers
+
+    rows = run.web.summary_rows(results)
+    assert len(rows) == 10 and {row[1] for row in rows} == {"sqlite", "postgresql"}
+
+    lines = run.summary_lines("web", rows, datetime.now(UTC))
+    run.write_summary(out, run.render_summary(lines, {"sqlite": "3"}, datetime.now(UTC)))
+    report = out.read_text(encoding="utf-8")
+    assert report.index("## Summary") < report.index(web.HEADING)
+    assert report.index("Intro.") < report.index("## Summary")
+    assert "## Another benchmark\n\nKept." in report
+    assert len(VERDICT.findall(report.split(web.HEADING)[0])) == 10
+    # Rewriting keeps one summary.
+    run.write_summary(out, run.render_summary(lines, {"sqlite": "3"}, datetime.now(UTC)))
+    assert out.read_text(encoding="utf-8").count("## Summary") == 1
+
+
+def test_make_bench_runs_the_chosen_benchmarks_and_writes_the_summary(tmp_path, capsys):
+    out = tmp_path / "performance.md"
+    argv = ["--customers", "500", "--backends", "sqlite", "--repeat", "1", "--warmup", "0"]
+    assert run.main([*argv, "--only", "retier,transition", "--out", str(out)]) == 0
+
+    summary = out.read_text(encoding="utf-8").split("\n## ")[1]
+    rows = [line for line in summary.splitlines() if VERDICT.search(line)]
+    assert len(rows) == 2
+    assert rows[0].startswith(
+        "| `bench.retier` | re-tier vs bare UPDATE … CASE | sqlite | ≤ 1.3× |"
+    )
+    assert rows[1].startswith(
+        "| `bench.transition` | transition matrix over 5,000 events vs DuckDB"
+    )
+    assert "## Re-tier after a threshold change" in out.read_text(encoding="utf-8")
+
+    # A later run of one benchmark keeps the other's row.
+    assert run.main([*argv, "--only", "transition", "--out", str(out)]) == 0
+    summary = out.read_text(encoding="utf-8").split("\n## ")[1]
+    rows = [line for line in summary.splitlines() if VERDICT.search(line)]
+    assert [row.split("`")[1] for row in rows] == ["bench.retier", "bench.transition"]
