@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -40,7 +41,7 @@ from crm.models import AuditLog, Branch, Customer, Policy, QuadrantEvent, Staff,
 from crm.models.base import UTCDateTime, utcnow
 from crm.models.enums import Channel, Gender, MoveCause, PaymentMode, ProductType, RiskLevel, Role
 from crm.services import audit, dossier, policies, tiering
-from crm.services.inputs import InvalidInput
+from crm.services.inputs import InvalidInput, has_control_characters
 
 # A bank's list for one branch runs to tens of thousands; past this, split the file.
 DEFAULT_MAX_ROWS = 100_000
@@ -221,6 +222,8 @@ class Sheet:
     headers: list[str]
     rows: Iterator[tuple[int, list[str]]]
     estimate: int  # how many rows to expect, for progress
+    # No control characters anywhere in the file (known for CSV, scanned whole at once).
+    clean_text: bool = False
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -307,6 +310,7 @@ def _is_blank(cells: list[str]) -> bool:
 def open_sheet(name: str, data: bytes) -> Iterator[Sheet]:
     """Read an upload (CSV in UTF-8 or GBK, or XLSX's first sheet) up to its header row;
     the rows follow lazily. Files that cannot be read raise ``InvalidInput`` for "file"."""
+    clean = False  # XLSX cells are checked row by row
     if not data.strip():
         raise InvalidInput({"file": _l("The file is empty.")})
     close = None
@@ -324,11 +328,14 @@ def open_sheet(name: str, data: bytes) -> Iterator[Sheet]:
     else:
         text, encoding = _decode(data)
         raw, estimate, kind = _csv_rows(text), text.count("\n"), "csv"
+        clean = not has_control_characters(text)
     try:
         numbered = ((line, cells) for line, cells in enumerate(raw, start=1))
         header_line, headers = _find_header(numbered)
         rows = ((line, cells) for line, cells in numbered if not _is_blank(cells))
-        yield Sheet(kind, encoding, header_line, headers, rows, max(estimate - header_line, 0))
+        yield Sheet(
+            kind, encoding, header_line, headers, rows, max(estimate - header_line, 0), clean
+        )
     finally:
         if close is not None:
             close()
@@ -509,16 +516,17 @@ class _Checker:
     """Reads each row into dossier data and checks it with the dossier's rules, the
     lists (staff, branches, what the user may assign) read once for the whole file."""
 
-    def __init__(self, user: Staff | None, layout: Layout):
+    def __init__(self, user: Staff | None, layout: Layout, *, texts_checked: bool = False):
         self.user = user
         self.layout = layout
         if user is None:  # the command line without --as: the system, like an admin
             active = sa.select(Staff).where(Staff.is_active_account.is_(True))
-            self.batch = dossier.Batch.of(
+            batch = dossier.Batch.of(
                 db.session.scalars(active).all(), db.session.scalars(sa.select(Branch)).all()
             )
         else:
-            self.batch = dossier.Batch.for_user(user)
+            batch = dossier.Batch.for_user(user)
+        self.batch = dataclasses.replace(batch, texts_checked=texts_checked)
         staff = db.session.execute(sa.select(Staff.id, Staff.username, Staff.display_name)).all()
         display: dict[str, list[int]] = {}
         for s in staff:
@@ -728,7 +736,7 @@ def check_file(
         _refuse_unowned(user, layout)
         report.kind, report.encoding = sheet.kind, sheet.encoding
         report.ignored_columns = layout.ignored
-        checker = _Checker(user, layout)
+        checker = _Checker(user, layout, texts_checked=sheet.clean_text)
         total = sheet.estimate
         for line, cells in sheet.rows:
             report.rows += 1

@@ -35,6 +35,10 @@ def refuse_control_characters(values: Mapping[str, Any], errors: dict[str, Any])
             errors.setdefault(field, _l("This contains characters that cannot be stored."))
 
 
+def has_control_characters(text: str) -> bool:
+    return not _CONTROL.isdisjoint(text)
+
+
 def printable(text: str | None) -> str:
     """``text`` without control characters: for search boxes and log-in names, which never
     need them and must not reach the database with them."""

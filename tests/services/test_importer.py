@@ -274,6 +274,17 @@ def test_plain_numbers_placeholders_and_escaped_text_are_not_formulas(world):
     assert zhao.email is None and zhao.notes == "=不是公式"
 
 
+def test_control_characters_in_a_cell_are_refused_on_their_row(world):
+    """A CSV is scanned whole first; where that finds one, rows are checked one by one, so
+    the report still names the row. (A workbook cannot hold them at all.)"""
+    rows = [HEADER, GOOD[0], ["孙\x07丽", "13712345678", "女", "", "", "", "", "", ""]]
+    before = snapshot()
+    report = importer.import_file(world.manager, "名单.csv", as_csv(rows))
+    db.session.rollback()
+    assert not report.written and snapshot() == before
+    assert [(line, column) for line, column, _ in problems(report)] == [(3, "姓名")]
+
+
 def test_valid_rows_only_writes_the_good_ones_and_the_fixed_rejects_import_again(world):
     rows = [HEADER, GOOD[0], ["钱多多", "12345", "女", "", "", "", "", "", ""], GOOD[1]]
     data = as_csv(rows, "gbk")
