@@ -41,6 +41,19 @@ def get_customer_or_404(customer_id: int, user: Staff) -> Customer:
     return customer
 
 
+def get_of_customer_or_404(model, record_id: int, user: Staff):
+    """Load a record that belongs to a customer (``model.customer_id``) if the user may see
+    that customer, or answer 404 whether it exists or not."""
+    record = db.session.scalar(
+        sa.select(model)
+        .join(Customer, Customer.id == model.customer_id)
+        .where(model.id == record_id, customer_scope(user))
+    )
+    if record is None:
+        abort(404)
+    return record
+
+
 def assignable_owners(user: Staff) -> list[Staff]:
     """Staff to whom ``user`` may give a customer."""
     if user.role == Role.STAFF:

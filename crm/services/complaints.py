@@ -14,14 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.extensions import db
 from crm.models import Complaint, Customer, Staff
 from crm.models.base import utcnow
 from crm.models.enums import MoveCause
-from crm.services import audit, willingness
+from crm.services import access, audit, willingness
 from crm.services.access import customer_scope
 from crm.services.dossier import StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, refuse_control_characters
@@ -166,14 +166,7 @@ def answer_complaint(
 
 
 def get_complaint_or_404(complaint_id: int, user: Staff) -> Complaint:
-    complaint = db.session.scalar(
-        sa.select(Complaint)
-        .join(Customer, Customer.id == Complaint.customer_id)
-        .where(Complaint.id == complaint_id, customer_scope(user))
-    )
-    if complaint is None:
-        abort(404)
-    return complaint
+    return access.get_of_customer_or_404(Complaint, complaint_id, user)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -55,7 +55,7 @@ from crm.models.enums import (
     Response,
     Touchpoint,
 )
-from crm.services import audit, matrix, suitability
+from crm.services import access, audit, matrix, suitability
 from crm.services.access import customer_scope
 from crm.services.clock import business_zone, local_today
 from crm.services.dossier import StaleDossier, flush_revision
@@ -202,14 +202,7 @@ def open_for_customer(customer: Customer) -> list[MaturityCallback]:
 
 def get_callback_or_404(callback_id: int, user: Staff) -> MaturityCallback:
     """A call-back the user may record: one for a customer in their scope (else 404)."""
-    callback = db.session.scalar(
-        sa.select(MaturityCallback)
-        .join(Customer, Customer.id == MaturityCallback.customer_id)
-        .where(MaturityCallback.id == callback_id, customer_scope(user))
-    )
-    if callback is None:
-        abort(404)
-    return callback
+    return access.get_of_customer_or_404(MaturityCallback, callback_id, user)
 
 
 # --- suggestions by age (seed 003) -------------------------------------------------------------
