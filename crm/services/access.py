@@ -14,15 +14,28 @@ from crm.models import Branch, Customer, Staff
 from crm.models.enums import Role
 
 
+def scope_of(user: Staff) -> tuple[str, int | None]:
+    """Which customers ``user`` may see: ("all", None), ("branch", id), ("owner", id), or
+    ("none", None) for a manager without a branch."""
+    if user.role == Role.ADMIN:
+        return "all", None
+    if user.role == Role.MANAGER:
+        return ("branch", user.branch_id) if user.branch_id is not None else ("none", None)
+    return "owner", user.id
+
+
+def scope_clause(kind: str, value) -> sa.ColumnElement[bool]:
+    """The WHERE clause of a scope from ``scope_of``; ``value`` may be a bound parameter."""
+    if kind == "all":
+        return sa.true()
+    if kind == "none":
+        return sa.false()
+    return (Customer.branch_id if kind == "branch" else Customer.owner_id) == value
+
+
 def customer_scope(user: Staff) -> sa.ColumnElement[bool]:
     """The WHERE clause limiting customers to those ``user`` may see."""
-    if user.role == Role.ADMIN:
-        return sa.true()
-    if user.role == Role.MANAGER:
-        if user.branch_id is None:
-            return sa.false()
-        return Customer.branch_id == user.branch_id
-    return Customer.owner_id == user.id
+    return scope_clause(*scope_of(user))
 
 
 def can_see_customer(user: Staff, customer: Customer) -> bool:
