@@ -95,14 +95,18 @@ def _backends(value: str) -> list[str]:
 
 
 def parse_args(
-    module: str, description: str | None, argv: list[str] | None, counts: dict[str, int]
+    module: str,
+    description: str | None,
+    argv: list[str] | None,
+    counts: dict[str, int],
+    backends: tuple[str, ...] = BACKENDS,
 ) -> argparse.Namespace:
     """``--backends --repeat --warmup --out`` and one ``--<name> N`` per entry of ``counts``
     (the sizes, with their defaults); ``args.command`` is the line that reruns it."""
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     for name, default in counts.items():
         parser.add_argument(f"--{name}", type=int, default=default)
-    parser.add_argument("--backends", type=_backends, default=list(BACKENDS))
+    parser.add_argument("--backends", type=_backends, default=list(backends))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))

@@ -9,8 +9,10 @@ figure, with its target, the measured value and the verdict.
     .venv/bin/python -m bench.run --customers 100000   # a smaller bank
     .venv/bin/python -m bench.run --only web,planner   # some of them
 
-The transition matrix runs over ten events per customer (10,000,000 at a million); the
-import and the dispatcher keep their own sizes (100,000 rows, 100,000 messages).
+The transition matrix runs over ten events per customer (10,000,000 at a million) and the
+customer list is also measured at ten times the bank (10,000,000 customers at a million,
+PostgreSQL only); the import and the dispatcher keep their own sizes (100,000 rows, 100,000
+messages).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dispatch, importer, planner, retier, transition, web
+from bench import dispatch, importer, list_scale, planner, retier, transition, web
 from bench.common import BACKENDS, FILE_HEADER, _backends, machine, throwaway_database
 
 Row = tuple[str, str, str, str, str]  # measure, backend, target, measured, verdict
@@ -101,16 +103,17 @@ class Step:
     run: Callable[[dict[str, str], argparse.Namespace, str], object]
     rows: Callable[[object], list[Row]]
     databases: bool = True  # False: measured on in-memory frames, no database
+    backends: tuple[str, ...] = BACKENDS  # those it is measured on, of the ones asked for
 
 
-def _command(module: str, args: argparse.Namespace, sizes: str) -> str:
+def _command(module: str, args: argparse.Namespace, sizes: str, backends: list[str]) -> str:
     if module == "bench.transition":
         return (
             f".venv/bin/python -m {module} {sizes} --repeat {max(args.repeat, 5)} "
             f"--warmup {args.warmup} --out {args.out}"
         )
     return (
-        f".venv/bin/python -m {module} {sizes} --backends {','.join(args.backends)} "
+        f".venv/bin/python -m {module} {sizes} --backends {','.join(backends)} "
         f"--repeat {args.repeat} --warmup {args.warmup} --out {args.out}"
     )
 
@@ -169,6 +172,12 @@ STEPS: list[Step] = [
         lambda urls, a, cmd: web.run_benchmark(urls, a.customers, a.repeat, a.out, cmd),
         web.summary_rows,
     ),
+    Step(
+        "list_scale",
+        lambda urls, a, cmd: list_scale.run_benchmark(urls, 10 * a.customers, a.out, cmd),
+        list_scale.summary_rows,
+        backends=("postgresql",),
+    ),
 ]
 
 SIZES = {
@@ -182,6 +191,7 @@ SIZES = {
     ),
     "transition": lambda a: f"--events {10 * a.customers} --customers {a.customers}",
     "web": lambda a: f"--customers {a.customers}",
+    "list_scale": lambda a: f"--customers {10 * a.customers}",
 }
 
 
@@ -251,11 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     for step in STEPS:
         if step.name not in chosen:
             continue
+        backends = [b for b in args.backends if b in step.backends]
+        if step.databases and not backends:
+            print(f"=== {step.name}: only on {', '.join(step.backends)}, left out ===")
+            continue
         print(f"=== {step.name} ===", flush=True)
         began = time.perf_counter()
-        command = _command(f"bench.{step.name}", args, SIZES[step.name](args))
+        command = _command(f"bench.{step.name}", args, SIZES[step.name](args), backends)
         with contextlib.ExitStack() as stack:
-            backends = args.backends if step.databases else []
+            backends = backends if step.databases else []
             urls = {b: stack.enter_context(throwaway_database(b)) for b in backends}
             results = step.run(urls, args, command)
         for r in results if step.databases else []:

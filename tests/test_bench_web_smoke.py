@@ -72,3 +72,33 @@ def test_make_bench_runs_the_chosen_benchmarks_and_writes_the_summary(tmp_path, 
     summary = out.read_text(encoding="utf-8").split("\n## ")[1]
     rows = [line for line in summary.splitlines() if VERDICT.search(line)]
     assert [row.split("`")[1] for row in rows] == ["bench.retier", "bench.transition"]
+
+
+def test_list_at_scale_runs_on_postgresql_and_reports_its_target(bench_urls, tmp_path):
+    from bench import list_scale
+
+    out = tmp_path / "performance.md"
+    results = list_scale.run_benchmark(
+        {"postgresql": bench_urls["postgresql"]},
+        CUSTOMERS,
+        out=out,
+        command="smoke",
+        samples=5,
+        log=lambda _: None,
+    )
+
+    assert [r.backend for r in results] == ["postgresql"]
+    assert all(len(s.page_ms) == 5 for s in results[0].lists)
+    rows = list_scale.summary_rows(results)
+    assert [row[2] for row in rows] == ["≤ 100 ms", "≤ 3×"]
+    assert rows[0][0] == "customer list page p95 at 600 customers (worst of 5 lists)"
+    report = out.read_text(encoding="utf-8")
+    assert list_scale.HEADING in report and len(VERDICT.findall(report)) == len(web.SCENARIOS)
+
+
+def test_make_bench_leaves_out_a_benchmark_of_another_backend(tmp_path, capsys):
+    out = tmp_path / "performance.md"
+    argv = ["--customers", "500", "--backends", "sqlite", "--repeat", "1", "--warmup", "0"]
+    assert run.main([*argv, "--only", "list_scale,transition", "--out", str(out)]) == 0
+    assert "list_scale: only on postgresql, left out" in capsys.readouterr().out
+    assert "bench.list_scale" not in out.read_text(encoding="utf-8")
