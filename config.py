@@ -136,6 +136,8 @@ def _base(environ: Mapping[str, str]) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # WTForms' messages are translated by crm.forms.Form, with a cache per language.
+        "WTF_I18N_ENABLED": False,
     }
 
 

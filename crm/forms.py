@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,7 +27,20 @@ from crm.services.clock import business_zone
 from crm.services.inputs import InvalidInput
 
 
-class DomainForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form of the app. WTForms' own messages ("This field is required.") come in the
+    request's language from translations loaded once per language, not once per request as
+    Flask-WTF would (``WTF_I18N_ENABLED`` is off in ``config.py``)."""
+
+    class Meta:
+        cache_translations = True
+
+        @property
+        def locales(self) -> list[str]:
+            return [str(get_locale())]
+
+
+class DomainForm(Form):
     """A form whose values go to a domain function, which may answer with field errors."""
 
     def domain_data(self) -> dict:
@@ -137,7 +151,7 @@ class PolicyForm(DomainForm):
     version = HiddenField()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[InputRequired()])
     password = PasswordField(_l("Password"), validators=[InputRequired()])
 

@@ -7,12 +7,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
 from crm.extensions import db
-from crm.forms import DomainForm
+from crm.forms import DomainForm, Form
 from crm.models import Staff
 from crm.services import api_tokens
 from crm.services.inputs import InvalidInput, as_id
@@ -30,7 +29,7 @@ class IssueForm(DomainForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     """Only the CSRF token: the button says which token."""
 
 

@@ -32,12 +32,12 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import RadioField, SelectChoice
 
 from crm.extensions import db
+from crm.forms import Form
 from crm.services import exporter, importer
 from crm.services.customer_list import CustomerFilters
 from crm.services.inputs import InvalidInput
@@ -58,7 +58,7 @@ MODES = [
 ]
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Customer list (CSV or XLSX)"))
     mode = RadioField(_l("If some rows have problems"), choices=MODES, default=MODES[0].value)
 
