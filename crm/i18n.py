@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
+from babel import Locale
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +22,17 @@ def _language_of(tag: str) -> str | None:
     return None
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    return _locale(_selected_language())
+
+
+@functools.cache
+def _locale(identifier: str) -> Locale:
+    # Parsing a locale lists Babel's data directory; once per language, not per request.
+    return Locale.parse(identifier)
+
+
+def _selected_language() -> str:
     if has_request_context():
         if current_user.is_authenticated and current_user.language:
             return current_user.language
