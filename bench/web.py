@@ -100,6 +100,8 @@ class BackendResult:
     customers: int
     lists: list[ListScenario] = field(default_factory=list)
     dossier_ms: list[float] = field(default_factory=list)
+    hello_ms: list[float] = field(default_factory=list)  # the hello route in the test client
+    dossier_statements: int = 0  # SQL statements one dossier page runs
     hello_rps: list[float] = field(default_factory=list)
     dossier_rps: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
@@ -230,7 +232,16 @@ def measure_lists(app, result: BackendResult, samples: int, log) -> None:
         result.lists.append(scenario)
 
 
+def add_hello(app) -> None:
+    """A hello-world route on the app: what serving any request costs, with no query and no
+    template (`bench/web_wsgi.py` adds it to the app gunicorn serves)."""
+    if "bench_hello" not in app.view_functions:
+        app.add_url_rule("/bench/hello", "bench_hello", lambda: "hello")
+
+
 def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
+    """The dossier page's p95, and for the report what it is made of: its SQL statements,
+    and the hello route's time in the same client (the floor of the throughput test)."""
     rng = random.Random(11)
     staff = db.session.scalars(sa.select(Staff).where(Staff.username == "bench")).one()
     ids = db.session.scalars(sa.select(Customer.id).where(Customer.owner_id == staff.id)).all()
@@ -242,9 +253,24 @@ def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
         response = client.get(f"/customers/{customer_id}")
         result.dossier_ms.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
+        started = time.perf_counter()
+        client.get("/bench/hello")
+        result.hello_ms.append((time.perf_counter() - started) * 1000)
+    statements: list[str] = []
+
+    def count(*args) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/customers/{rng.choice(ids)}").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    result.dossier_statements = len(statements)
     log(
         f"  dossier page: p50 {statistics.median(result.dossier_ms):.1f} ms, "
-        f"p95 {result.dossier_p95:.1f} ms"
+        f"p95 {result.dossier_p95:.1f} ms, {result.dossier_statements} statements; "
+        f"hello p50 {statistics.median(result.hello_ms):.2f} ms"
     )
 
 
@@ -388,6 +414,7 @@ def bench_backend(
     seconds: float = ROUND_SECONDS,
 ) -> BackendResult:
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    add_hello(app)
     with app.app_context():
         try:
             result = load_bank(backend, count, log)
@@ -513,8 +540,28 @@ hello-world route's throughput on the same server; each web worker at most 150 M
 
 {render_tables(results)}
 
+{cost_notes(results)}
+
 Rerun: `{command}`
 """
+
+
+def cost_notes(results: list[BackendResult]) -> str:
+    """What the dossier page is made of against the hello route, so a throughput miss reads
+    with its cause: the ratio is about the inverse of the pages' costs per request."""
+    lines = ["What a dossier page costs against the hello route (test client, p50):", ""]
+    for r in results:
+        if not r.hello_ms:
+            continue
+        hello = statistics.median(r.hello_ms)
+        dossier = statistics.median(r.dossier_ms)
+        lines.append(
+            f"- {r.backend}: dossier {dossier:.1f} ms ({r.dossier_statements} SQL statements "
+            f"and a template of every section), hello {hello:.2f} ms: {dossier / hello:.0f}× "
+            f"the work. Half the hello route's throughput needs a page of at most about "
+            f"{2 * hello:.1f} ms."
+        )
+    return "\n".join(lines)
 
 
 def run_benchmark(
