@@ -79,7 +79,12 @@ def chain(user: Staff, customer: Customer) -> Chain:
     def visible(c: Customer) -> Customer | None:
         return c if access.can_see_customer(user, c) else None
 
-    for depth, ancestor_id in enumerate(referrers_of(customer.id)[:SHOWN_DEPTH], start=1):
+    # The dossier's own referrer is at hand; most customers have none, and cost no query.
+    up = []
+    if customer.referred_by_id is not None:
+        up = [customer.referred_by_id, *referrers_of(customer.referred_by_id)]
+        up = up[: up.index(customer.id)] if customer.id in up else up
+    for depth, ancestor_id in enumerate(up[:SHOWN_DEPTH], start=1):
         result.up.append(Link(visible(db.session.get(Customer, ancestor_id)), depth))
     level, depth, seen = [customer.id], 0, {customer.id}
     while level and depth < SHOWN_DEPTH:
