@@ -18,16 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import machine, parse_args, run_on_throwaway_databases, write_section
-from bench.web import (
-    BRANCHES,
-    LIST_RATIO_TARGET,
-    OWNERS,
-    SAMPLES,
-    BackendResult,
-    list_table,
-    load_bank,
-    measure_lists,
-)
+from bench.lists import LIST_RATIO_TARGET, list_table, measure_lists, verdict
+from bench.web import BRANCHES, OWNERS, SAMPLES, BackendResult, load_bank
 from crm import create_app
 from crm.extensions import db
 
@@ -36,16 +28,12 @@ DEFAULT_CUSTOMERS = 10_000_000
 P95_TARGET_MS = 100.0
 
 
-def _verdict(ok: bool) -> str:
-    return "meets" if ok else "misses"
-
-
 def bench_backend(backend: str, url: str, count: int, samples: int, log=print) -> BackendResult:
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         try:
             result = load_bank(backend, count, log)
-            measure_lists(app, result, samples, log)
+            result.lists = measure_lists(app, samples, log)
             return result
         finally:
             db.session.remove()
@@ -63,14 +51,14 @@ def summary_rows(results: list[BackendResult]) -> list[tuple[str, str, str, str,
                 r.backend,
                 f"≤ {P95_TARGET_MS:.0f} ms",
                 f"{worst_p95.page_p95:.1f} ms",
-                _verdict(worst_p95.page_p95 <= P95_TARGET_MS),
+                verdict(worst_p95.page_p95 <= P95_TARGET_MS),
             ),
             (
                 f"customer list query vs its SQL at {r.customers:,} customers (worst of 5)",
                 r.backend,
                 f"≤ {LIST_RATIO_TARGET:.0f}×",
                 f"{worst_ratio.ratio:.2f}×",
-                _verdict(worst_ratio.ratio <= LIST_RATIO_TARGET),
+                verdict(worst_ratio.ratio <= LIST_RATIO_TARGET),
             ),
         ]
     return rows

@@ -33,30 +33,15 @@ Row = tuple[str, str, str, str, str]  # measure, backend, target, measured, verd
 SUMMARY = "## Summary"
 
 
-def _retier_rows(results) -> list[Row]:
-    return [
-        (
-            "re-tier vs bare UPDATE … CASE",
-            r.backend,
-            f"≤ {retier.TARGET}×",
-            f"{r.ratio:.2f}×",
-            r.verdict,
-        )
-        for r in results
-    ]
+def _ratio_rows(measure: Callable[[object], str], target: float) -> Callable[..., list[Row]]:
+    """Rows of a benchmark whose figure is a ratio to its floor, one per backend."""
 
+    def rows(results) -> list[Row]:
+        return [
+            (measure(r), r.backend, f"≤ {target:g}×", f"{r.ratio:.2f}×", r.verdict) for r in results
+        ]
 
-def _planner_rows(results) -> list[Row]:
-    return [
-        (
-            "planner four weeks ahead vs bulk insert",
-            r.backend,
-            f"≤ {planner.TARGET:.0f}×",
-            f"{r.ratio:.2f}×",
-            r.verdict,
-        )
-        for r in results
-    ]
+    return rows
 
 
 def _dispatch_rows(results) -> list[Row]:
@@ -66,19 +51,6 @@ def _dispatch_rows(results) -> list[Row]:
             r.backend,
             f"≥ {dispatch.TARGET_RATE:,}/s",
             f"{r.rate:,.0f}/s",
-            r.verdict,
-        )
-        for r in results
-    ]
-
-
-def _import_rows(results) -> list[Row]:
-    return [
-        (
-            f"import {r.customers:,} customers vs bulk insert",
-            r.backend,
-            f"≤ {importer.TARGET:.0f}×",
-            f"{r.ratio:.2f}×",
             r.verdict,
         )
         for r in results
@@ -124,14 +96,14 @@ STEPS: list[Step] = [
         lambda urls, a, cmd: retier.run_benchmark(
             urls, a.customers, a.repeat, a.out, cmd, a.warmup
         ),
-        _retier_rows,
+        _ratio_rows(lambda r: "re-tier vs bare UPDATE … CASE", retier.TARGET),
     ),
     Step(
         "planner",
         lambda urls, a, cmd: planner.run_benchmark(
             urls, a.customers, a.repeat, a.out, cmd, a.warmup
         ),
-        _planner_rows,
+        _ratio_rows(lambda r: "planner four weeks ahead vs bulk insert", planner.TARGET),
     ),
     Step(
         "dispatch",
@@ -157,7 +129,7 @@ STEPS: list[Step] = [
             cmd,
             a.warmup,
         ),
-        _import_rows,
+        _ratio_rows(lambda r: f"import {r.customers:,} customers vs bulk insert", importer.TARGET),
     ),
     Step(
         "transition",

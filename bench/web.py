@@ -5,7 +5,7 @@ The bank is `bench/bank.py`'s, dealt among 500 relationship managers in 10 branc
 customers each at a million). Three measurements, each against a floor from the same run:
 
 - **Customer list** (`/customers`, filtered by quadrant and owner, 50 a page, first and deep
-  pages): the query layer (`customer_list.list_customers`, what the page calls: the page's
+  pages; `bench/lists.py`): the query layer (`customer_list.list_customers`, what the page calls: the page's
   customers with their owners' names, then their tags) against its bare SQL (the same two
   statements by hand, through the driver), each sampled many times at random cursors. The whole page
   over HTTP (test client: routing, session, query, template) is timed too, for the p95 a
@@ -47,50 +47,31 @@ from bench.common import (
     server_version,
     write_section,
 )
+from bench.lists import (
+    LIST_P95_TARGET_MS,
+    LIST_RATIO_TARGET,
+    PASSWORD,
+    ListScenario,
+    list_table,
+    log_in,
+    measure_lists,
+    percentile,
+    verdict,
+)
 from crm import create_app
 from crm.extensions import db
 from crm.models import Customer, Staff
-from crm.models.enums import Quadrant
-from crm.services.customer_list import CustomerFilters, list_customers
 
 HEADING = "## Customer list, dossier page, web throughput and memory"
 DEFAULT_CUSTOMERS = 1_000_000
 OWNERS = 500
 BRANCHES = 10
-PASSWORD = "bench-password-1"
 SAMPLES = 200
-LIST_RATIO_TARGET = 3.0
-LIST_P95_TARGET_MS = 50.0
 DOSSIER_P95_TARGET_MS = 30.0
 THROUGHPUT_TARGET = 0.5
 RSS_TARGET_MB = 150.0
 CLIENTS = 4
 ROUND_SECONDS = 8.0
-PAGE = 50
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-@dataclass
-class ListScenario:
-    name: str
-    user: str  # who is signed in
-    owner: bool  # filter by one owner (the staff member's own list is filtered by scope)
-    deep: bool
-    floor_ms: list[float] = field(default_factory=list)
-    query_ms: list[float] = field(default_factory=list)
-    page_ms: list[float] = field(default_factory=list)
-
-    @property
-    def ratio(self) -> float:
-        return statistics.median(self.query_ms) / statistics.median(self.floor_ms)
-
-    @property
-    def page_p95(self) -> float:
-        return percentile(self.page_ms, 0.95)
 
 
 @dataclass
@@ -115,123 +96,6 @@ class BackendResult:
         return statistics.median(self.dossier_rps) / statistics.median(self.hello_rps)
 
 
-SCENARIOS = (
-    ("staff: own list, one quadrant, first page", "bench", False, False),
-    ("staff: own list, one quadrant, deep page", "bench", False, True),
-    ("manager: one owner, one quadrant, first page", "manager01", True, False),
-    ("manager: one owner, one quadrant, deep page", "manager01", True, True),
-    ("manager: whole branch, one quadrant, deep page", "manager01", False, True),
-)
-
-
-def _floor_sql(staff: Staff, owner_id: int | None) -> str:
-    """The page's SELECT by hand: the columns it shows, the scope, the filters, the cursor,
-    newest first."""
-    scope = "c.owner_id = :me" if staff.role.value == "staff" else "c.branch_id = :branch"
-    owner = " AND c.owner_id = :owner" if owner_id is not None else ""
-    return (
-        "SELECT c.id, c.name, c.quadrant, c.phone, c.liquid_assets, c.willingness, "
-        "c.risk_level, s.display_name FROM customer c JOIN staff s ON s.id = c.owner_id "
-        f"WHERE {scope}{owner} AND c.quadrant = :quadrant AND c.id < :before "
-        f"ORDER BY c.id DESC LIMIT {PAGE + 1}"
-    )
-
-
-TAGS_SQL = (
-    "SELECT ct.customer_id, t.name FROM customer_tag ct JOIN tag t ON t.id = ct.tag_id "
-    "WHERE ct.customer_id IN ({ids}) ORDER BY t.name"
-)
-
-
-def _floor(sql: str, params: dict) -> None:
-    """What the page needs, by hand through the driver: its rows, then their tags."""
-    connection = db.session.connection()
-    rows = connection.exec_driver_sql(*_positional(sql, params)).all()
-    if rows:
-        ids = ", ".join(str(r[0]) for r in rows)
-        connection.exec_driver_sql(TAGS_SQL.format(ids=ids)).all()
-
-
-def _positional(sql: str, params: dict) -> tuple[str, tuple]:
-    """``:name`` parameters in the driver's own style (qmark on SQLite, pyformat on psycopg)."""
-    names = re.findall(r":(\w+)", sql)
-    marker = "?" if db.engine.dialect.name == "sqlite" else "%s"
-    return re.sub(r":\w+", marker, sql), tuple(params[n] for n in names)
-
-
-def _cursors(staff: Staff, owner_id: int | None, quadrant: Quadrant, deep: bool) -> int:
-    """A cursor: past the newest (first page) or one page from the oldest (deep page)."""
-    query = sa.select(Customer.id).where(Customer.quadrant == quadrant)
-    query = query.where(
-        Customer.owner_id == staff.id
-        if staff.role.value == "staff"
-        else Customer.branch_id == staff.branch_id
-    )
-    if owner_id is not None:
-        query = query.where(Customer.owner_id == owner_id)
-    if not deep:
-        return (db.session.scalar(query.order_by(Customer.id.desc()).limit(1)) or 0) + 1
-    ids = db.session.scalars(query.order_by(Customer.id.asc()).limit(PAGE + 1)).all()
-    return ids[-1] if ids else 1
-
-
-def _log_in(client, username: str) -> None:
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, f"could not log in as {username}"
-
-
-def measure_lists(app, result: BackendResult, samples: int, log) -> None:
-    rng = random.Random(7)
-    quadrants = list(Quadrant)
-    for name, username, by_owner, deep in SCENARIOS:
-        scenario = ListScenario(name, username, by_owner, deep)
-        staff = db.session.scalars(sa.select(Staff).where(Staff.username == username)).one()
-        owners = db.session.scalars(
-            sa.select(Staff.id).where(Staff.branch_id == staff.branch_id, Staff.role == "staff")
-        ).all()
-        client = app.test_client()
-        _log_in(client, username)
-        for _ in range(samples):
-            quadrant = rng.choice(quadrants)
-            owner_id = rng.choice(owners) if by_owner else None
-            before = _cursors(staff, owner_id, quadrant, deep)
-            params = {
-                "me": staff.id,
-                "branch": staff.branch_id,
-                "owner": owner_id,
-                "quadrant": quadrant.value,
-                "before": before,
-            }
-            sql = _floor_sql(staff, owner_id)
-            filters = CustomerFilters(owner=owner_id, quadrant=quadrant)
-            # Alternate which goes first, so neither always meets a warm cache. Both start
-            # from a signed-in staff member already loaded, as in a request; neither keeps
-            # ORM objects, so there is no identity map to clear between them.
-            order = (0, 1) if rng.random() < 0.5 else (1, 0)
-            for which in order:
-                started = time.perf_counter()
-                if which == 0:
-                    _floor(sql, params)
-                    scenario.floor_ms.append((time.perf_counter() - started) * 1000)
-                else:
-                    list_customers(staff, filters, before=before, page_size=PAGE)
-                    scenario.query_ms.append((time.perf_counter() - started) * 1000)
-            url = f"/customers?quadrant={quadrant.value}&before={before}"
-            if owner_id is not None:
-                url += f"&owner={owner_id}"
-            started = time.perf_counter()
-            response = client.get(url)
-            scenario.page_ms.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, url
-        db.session.rollback()
-        log(
-            f"  {name}: SQL p50 {statistics.median(scenario.floor_ms):.2f} ms, query p50 "
-            f"{statistics.median(scenario.query_ms):.2f} ms ({scenario.ratio:.2f}×), "
-            f"page p95 {scenario.page_p95:.1f} ms"
-        )
-        result.lists.append(scenario)
-
-
 def add_hello(app) -> None:
     """A hello-world route on the app: what serving any request costs, with no query and no
     template (`bench/web_wsgi.py` adds it to the app gunicorn serves)."""
@@ -246,7 +110,7 @@ def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
     staff = db.session.scalars(sa.select(Staff).where(Staff.username == "bench")).one()
     ids = db.session.scalars(sa.select(Customer.id).where(Customer.owner_id == staff.id)).all()
     client = app.test_client()
-    _log_in(client, "bench")
+    log_in(client, "bench")
     for _ in range(samples):
         customer_id = rng.choice(ids)
         started = time.perf_counter()
@@ -418,7 +282,7 @@ def bench_backend(
     with app.app_context():
         try:
             result = load_bank(backend, count, log)
-            measure_lists(app, result, samples, log)
+            result.lists = measure_lists(app, samples, log)
             measure_dossier(app, result, samples, log)
             measure_throughput(url, result, repeat, log, seconds)
             return result
@@ -428,27 +292,6 @@ def bench_backend(
 
 
 # --- reporting ---------------------------------------------------------------------------------
-
-
-def _verdict(ok: bool) -> str:
-    return "meets" if ok else "misses"
-
-
-def list_table(results: list[BackendResult], p95_target_ms: float = LIST_P95_TARGET_MS) -> str:
-    lines = [
-        f"| backend | list | SQL p50 ms | query p50 ms | ratio (≤ {LIST_RATIO_TARGET:.0f}) "
-        f"| page p50 ms | page p95 ms (≤ {p95_target_ms:.0f}) | verdict |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for r in results:
-        for s in r.lists:
-            ok = s.ratio <= LIST_RATIO_TARGET and s.page_p95 <= p95_target_ms
-            lines.append(
-                f"| {r.backend} | {s.name} | {statistics.median(s.floor_ms):.2f} "
-                f"| {statistics.median(s.query_ms):.2f} | {s.ratio:.2f} "
-                f"| {statistics.median(s.page_ms):.1f} | {s.page_p95:.1f} | {_verdict(ok)} |"
-            )
-    return "\n".join(lines)
 
 
 def render_tables(results: list[BackendResult]) -> str:
@@ -463,10 +306,10 @@ def render_tables(results: list[BackendResult]) -> str:
         rss = max(r.rss_mb) if r.rss_mb else 0.0
         lines.append(
             f"| {r.backend} | {statistics.median(r.dossier_ms):.1f} | {r.dossier_p95:.1f} "
-            f"| {_verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS)} "
+            f"| {verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS)} "
             f"| {statistics.median(r.hello_rps):.0f} | {statistics.median(r.dossier_rps):.0f} "
-            f"| {r.throughput_ratio:.2f} | {_verdict(r.throughput_ratio >= THROUGHPUT_TARGET)} "
-            f"| {rss:.0f} | {_verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB)} |"
+            f"| {r.throughput_ratio:.2f} | {verdict(r.throughput_ratio >= THROUGHPUT_TARGET)} "
+            f"| {rss:.0f} | {verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB)} |"
         )
     return "\n".join(lines)
 
@@ -484,35 +327,35 @@ def summary_rows(results: list[BackendResult]) -> list[tuple[str, str, str, str,
                 r.backend,
                 "≤ 3×",
                 f"{worst_ratio.ratio:.2f}×",
-                _verdict(worst_ratio.ratio <= LIST_RATIO_TARGET),
+                verdict(worst_ratio.ratio <= LIST_RATIO_TARGET),
             ),
             (
                 "customer list page p95 (worst of 5 lists)",
                 r.backend,
                 "≤ 50 ms",
                 f"{worst_p95.page_p95:.1f} ms",
-                _verdict(worst_p95.page_p95 <= LIST_P95_TARGET_MS),
+                verdict(worst_p95.page_p95 <= LIST_P95_TARGET_MS),
             ),
             (
                 "dossier page p95",
                 r.backend,
                 "≤ 30 ms",
                 f"{r.dossier_p95:.1f} ms",
-                _verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS),
+                verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS),
             ),
             (
                 "dossier page throughput vs hello world (gunicorn)",
                 r.backend,
                 "≥ 50%",
                 f"{r.throughput_ratio:.0%}",
-                _verdict(r.throughput_ratio >= THROUGHPUT_TARGET),
+                verdict(r.throughput_ratio >= THROUGHPUT_TARGET),
             ),
             (
                 "web worker memory (RSS)",
                 r.backend,
                 "≤ 150 MB",
                 f"{rss:.0f} MB",
-                _verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB),
+                verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB),
             ),
         ]
     return rows

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bench import run, web
+from bench import lists, run, web
 
 CUSTOMERS = 600
 VERDICT = re.compile(r"\| (meets|misses) \|")
@@ -30,7 +30,7 @@ def test_web_benchmark_reports_every_figure_per_backend(bench_urls, tmp_path):
 
     assert [r.backend for r in results] == ["sqlite", "postgresql"]
     for r in results:
-        assert len(r.lists) == len(web.SCENARIOS)
+        assert len(r.lists) == len(lists.SCENARIOS)
         assert all(len(s.page_ms) == 5 and len(s.query_ms) == 5 for s in r.lists)
         assert len(r.dossier_ms) == 5 and len(r.hello_ms) == 5
         assert r.dossier_statements >= 10  # the customer, its history, plan, budget, ...
@@ -95,7 +95,7 @@ def test_list_at_scale_runs_on_postgresql_and_reports_its_target(bench_urls, tmp
     assert [row[2] for row in rows] == ["≤ 100 ms", "≤ 3×"]
     assert rows[0][0] == "customer list page p95 at 600 customers (worst of 5 lists)"
     report = out.read_text(encoding="utf-8")
-    assert list_scale.HEADING in report and len(VERDICT.findall(report)) == len(web.SCENARIOS)
+    assert list_scale.HEADING in report and len(VERDICT.findall(report)) == len(lists.SCENARIOS)
 
 
 def test_make_bench_leaves_out_a_benchmark_of_another_backend(tmp_path, capsys):
