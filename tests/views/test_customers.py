@@ -46,6 +46,18 @@ def test_search_by_name_prefix_and_phone_tail(world, auth):
     assert "张伟" in by_full and "李娜" not in by_full
 
 
+def test_search_takes_wildcards_literally(world, auth):
+    make_customer(world.alice, "张_明", "+8613700000077")
+    make_customer(world.alice, "100%客户", "+8613700000078")
+    db.session.commit()
+    auth.login("alice")
+    underscore = auth.client.get("/customers?q=张_").get_data(as_text=True)
+    assert "张_明" in underscore and "张伟" not in underscore
+    percent = auth.client.get("/customers?q=100%25").get_data(as_text=True)
+    assert "100%客户" in percent and "张伟" not in percent
+    assert "张伟" not in auth.client.get("/customers?q=%25").get_data(as_text=True)
+
+
 def test_filters_by_owner_risk_and_tag(world, auth):
     from crm.models import Tag
 
