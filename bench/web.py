@@ -5,11 +5,11 @@ The bank is `bench/bank.py`'s, dealt among 500 relationship managers in 10 branc
 customers each at a million). Three measurements, each against a floor from the same run:
 
 - **Customer list** (`/customers`, filtered by quadrant and owner, 50 a page, first and deep
-  pages; `bench/lists.py`): the query layer (`customer_list.list_customers`, what the page calls: the page's
-  customers with their owners' names, then their tags) against its bare SQL (the same two
-  statements by hand, through the driver), each sampled many times at random cursors. The whole page
-  over HTTP (test client: routing, session, query, template) is timed too, for the p95 a
-  person feels. Targets: query ≤ 3× its SQL at p50, page p95 ≤ 50 ms.
+  pages; `bench/lists.py`): the query layer (`customer_list.list_customers`, what the page
+  calls: the page's customers with their owners' names, then their tags) against its bare SQL
+  (the same two statements by hand, through the driver), each sampled many times at random
+  cursors. The whole page over HTTP (test client: routing, session, query, template) is timed
+  too, for the p95 a person feels. Targets: query ≤ 3× its SQL at p50, page p95 ≤ 50 ms.
 - **Dossier page** (`/customers/<id>`, a random customer of the signed-in staff member): p95
   ≤ 30 ms over HTTP in the test client.
 - **Throughput** under gunicorn (two sync workers, as `make run` starts it): the dossier page
