@@ -36,3 +36,8 @@ class AuditLog(Base):
     version: Mapped[int | None] = mapped_column(sa.Integer)
 
     actor: Mapped[Staff | None] = relationship()
+
+    @property
+    def actor_name(self) -> str | None:
+        """Who made the change (None: the system), as the history rows read it."""
+        return self.actor.display_name if self.actor is not None else None

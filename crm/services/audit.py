@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditLog, Staff
+from crm.services import reads
 
 
 def as_text(value: Any) -> str | None:
@@ -75,10 +77,20 @@ def record(
         )
 
 
-def dossier_history(customer_id: int, limit: int = 200) -> list[AuditLog]:
-    """Audit rows of a dossier and its policies, newest first."""
-    query = sa.select(AuditLog).where(AuditLog.customer_id == customer_id)
-    return list(db.session.scalars(query.order_by(AuditLog.id.desc()).limit(limit)))
+@functools.cache
+def _history_statement() -> sa.Select:
+    return (
+        sa.select(*AuditLog.__table__.c, Staff.display_name.label("actor_name"))
+        .outerjoin(Staff, Staff.id == AuditLog.actor_id)
+        .where(AuditLog.customer_id == sa.bindparam("customer_id"))
+        .order_by(AuditLog.id.desc())
+        .limit(sa.bindparam("limit"))
+    )
+
+
+def dossier_history(customer_id: int, limit: int = 200) -> Sequence[sa.Row]:
+    """Audit rows of a dossier and its policies, newest first, each with ``actor_name``."""
+    return reads.rows(_history_statement(), customer_id=customer_id, limit=limit)
 
 
 def changes_since(entity: str, entity_id: int, version: int) -> list[AuditLog]:

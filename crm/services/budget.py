@@ -8,16 +8,16 @@ the customer's quadrant. The planner and the staff forms use the same figures fr
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from crm.extensions import db
 from crm.models import Customer, Experience
 from crm.models.enums import ExperienceStatus
-from crm.services import matrix
+from crm.services import matrix, reads
 from crm.services.clock import local_today
 
 WINDOW = timedelta(days=365)
@@ -31,9 +31,13 @@ def window_start(today: date) -> date:
 
 def counted(today: date) -> sa.ColumnElement[bool]:
     """The experiences that count against a budget on ``today``."""
+    return _counted_after(window_start(today))
+
+
+def _counted_after(start) -> sa.ColumnElement[bool]:
     return sa.and_(
         Experience.status != ExperienceStatus.CANCELLED,
-        sa.func.coalesce(Experience.held_on, Experience.due_on) > window_start(today),
+        sa.func.coalesce(Experience.held_on, Experience.due_on) > start,
     )
 
 
@@ -88,13 +92,20 @@ class Budget:
         return max(self.used + cost - self.limit, ZERO)
 
 
+@functools.cache
+def _budget_statement() -> sa.Select:
+    return sa.select(sa.func.sum(committed_cost()), sa.func.sum(spent_cost())).where(
+        Experience.customer_id == sa.bindparam("customer_id"),
+        _counted_after(sa.bindparam("start", type_=sa.Date)),
+    )
+
+
 def budget_for(customer: Customer, today: date | None = None) -> Budget:
+    """``customer``: anything with its ``id`` and ``quadrant`` (a dossier page's row too)."""
     today = today or local_today()
-    committed, spent = db.session.execute(
-        sa.select(sa.func.sum(committed_cost()), sa.func.sum(spent_cost())).where(
-            Experience.customer_id == customer.id, counted(today)
-        )
-    ).one()
+    committed, spent = reads.first(
+        _budget_statement(), customer_id=customer.id, start=window_start(today)
+    )
     return Budget(
         limit=matrix.cost_limits()[customer.quadrant],
         committed=committed if committed is not None else ZERO,

@@ -7,7 +7,8 @@ whether it ended in a non-routine surrender (非常规退保), and whether the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from crm.extensions import db
 from crm.models import Complaint, Customer, Staff
 from crm.models.base import utcnow
 from crm.models.enums import MoveCause
-from crm.services import access, audit, willingness
+from crm.services import access, audit, reads, willingness
 from crm.services.access import customer_scope
 from crm.services.dossier import StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, refuse_control_characters
@@ -210,11 +211,15 @@ def board(user: Staff, *, owner_only: bool = False, limit: int = 200) -> Complai
     return ComplaintBoard(list(still_open), list(answered), utcnow())
 
 
-def for_customer(customer: Customer) -> list[Complaint]:
-    return list(
-        db.session.scalars(
-            sa.select(Complaint)
-            .where(Complaint.customer_id == customer.id)
-            .order_by(Complaint.opened_at.desc())
-        )
+@functools.cache
+def _of_customer_statement() -> sa.Select:
+    return (
+        sa.select(*Complaint.__table__.c)
+        .where(Complaint.customer_id == sa.bindparam("customer_id"))
+        .order_by(Complaint.opened_at.desc())
     )
+
+
+def for_customer(customer: Customer) -> Sequence[sa.Row]:
+    """A customer's complaints, latest first (the dossier's)."""
+    return reads.rows(_of_customer_statement(), customer_id=customer.id)

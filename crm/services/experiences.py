@@ -7,7 +7,8 @@ the experience as the cause, and after a move the plan is refitted to the new qu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.extensions import db
-from crm.models import Customer, Experience, Staff
+from crm.models import Customer, Experience, GroupEvent, Staff
 from crm.models.base import utcnow
 from crm.models.enums import (
     ExperienceStatus,
@@ -31,7 +32,7 @@ from crm.models.enums import (
     Role,
     Touchpoint,
 )
-from crm.services import audit, budget, matrix, planner, suitability, tiering
+from crm.services import audit, budget, matrix, planner, reads, suitability, tiering
 from crm.services.clock import business_zone, local_today
 from crm.services.dossier import MAX_ASSETS, StaleDossier, flush_revision
 from crm.services.inputs import InvalidInput, parse_amount, refuse_control_characters
@@ -355,33 +356,36 @@ def record_experience(
 # --- what the dossier and the agenda show -------------------------------------------------
 
 
-def upcoming(customer: Customer, limit: int = 20) -> list[Experience]:
+@functools.cache
+def _dossier_statement(planned: bool) -> sa.Select:
+    """A dossier's planned (or past) experiences with the names the page shows beside them:
+    the group event's title and who approved an exception."""
+    approver = sa.orm.aliased(Staff)
+    statement = (
+        sa.select(
+            *Experience.__table__.c,
+            GroupEvent.title.label("group_event_title"),
+            approver.display_name.label("approver_name"),
+        )
+        .outerjoin(GroupEvent, GroupEvent.id == Experience.group_event_id)
+        .outerjoin(approver, approver.id == Experience.approved_by_id)
+        .where(Experience.customer_id == sa.bindparam("customer_id"))
+        .limit(sa.bindparam("limit"))
+    )
+    if planned:
+        return statement.where(Experience.status == ExperienceStatus.PLANNED).order_by(
+            Experience.due_on, Experience.id
+        )
+    return statement.where(Experience.status != ExperienceStatus.PLANNED).order_by(
+        sa.func.coalesce(Experience.held_on, Experience.due_on).desc(), Experience.id.desc()
+    )
+
+
+def upcoming(customer: Customer, limit: int = 20) -> Sequence[sa.Row]:
     """Planned experiences, soonest first (overdue ones at the top)."""
-    return list(
-        db.session.scalars(
-            sa.select(Experience)
-            .where(
-                Experience.customer_id == customer.id,
-                Experience.status == ExperienceStatus.PLANNED,
-            )
-            .order_by(Experience.due_on, Experience.id)
-            .limit(limit)
-        )
-    )
+    return reads.rows(_dossier_statement(True), customer_id=customer.id, limit=limit)
 
 
-def past(customer: Customer, limit: int = 20) -> list[Experience]:
+def past(customer: Customer, limit: int = 20) -> Sequence[sa.Row]:
     """Recorded or cancelled experiences, latest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Experience)
-            .where(
-                Experience.customer_id == customer.id,
-                Experience.status != ExperienceStatus.PLANNED,
-            )
-            .order_by(
-                sa.func.coalesce(Experience.held_on, Experience.due_on).desc(), Experience.id.desc()
-            )
-            .limit(limit)
-        )
-    )
+    return reads.rows(_dossier_statement(False), customer_id=customer.id, limit=limit)

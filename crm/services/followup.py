@@ -18,7 +18,8 @@ The seed's targets, computed here for every page and notebook:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -55,7 +56,7 @@ from crm.models.enums import (
     Response,
     Touchpoint,
 )
-from crm.services import access, audit, matrix, suitability
+from crm.services import access, audit, matrix, reads, suitability
 from crm.services.access import customer_scope
 from crm.services.clock import business_zone, local_today
 from crm.services.dossier import StaleDossier, flush_revision
@@ -185,19 +186,28 @@ def day_of_callbacks(user: Staff, today: date | None = None, limit: int = 100) -
     return DayOfCallbacks(list(rows), open_count or 0, done_today or 0, daily_quota(), today)
 
 
-def open_for_customer(customer: Customer) -> list[MaturityCallback]:
-    """The customer's call-backs not yet recorded, earliest maturity first (the dossier's)."""
-    return list(
-        db.session.scalars(
-            sa.select(MaturityCallback)
-            .where(
-                MaturityCallback.customer_id == customer.id,
-                MaturityCallback.recorded_at.is_(None),
-            )
-            .order_by(MaturityCallback.maturity_date, MaturityCallback.id)
-            .options(sa.orm.joinedload(MaturityCallback.policy))
+@functools.cache
+def _open_of_customer_statement() -> sa.Select:
+    return (
+        sa.select(
+            MaturityCallback.id,
+            MaturityCallback.maturity_date,
+            Policy.policy_number,
+            Policy.product_name,
         )
+        .join(Policy, Policy.id == MaturityCallback.policy_id)
+        .where(
+            MaturityCallback.customer_id == sa.bindparam("customer_id"),
+            MaturityCallback.recorded_at.is_(None),
+        )
+        .order_by(MaturityCallback.maturity_date, MaturityCallback.id)
     )
+
+
+def open_for_customer(customer: Customer) -> Sequence[sa.Row]:
+    """The customer's call-backs not yet recorded, earliest maturity first (the dossier's):
+    ``id``, ``maturity_date`` and the policy's ``policy_number`` and ``product_name``."""
+    return reads.rows(_open_of_customer_statement(), customer_id=customer.id)
 
 
 def get_callback_or_404(callback_id: int, user: Staff) -> MaturityCallback:

@@ -3,6 +3,7 @@ how often the planner fills them, and what they cost. Admins edit it; every edit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from crm.extensions import db
 from crm.models import Setting, Staff, TouchpointCategory, TouchpointRule
 from crm.models.enums import PLANNED_MARKS, Mark, Quadrant, Touchpoint
-from crm.services import audit
+from crm.services import audit, reads
 from crm.services.inputs import InvalidInput, parse_amount
 
 MAX_UNIT_COST = Decimal("10000000.00")
@@ -70,17 +71,17 @@ def planned_rules() -> list[PlannedRule]:
 # --- cost limits --------------------------------------------------------------------------
 
 
+@functools.cache
+def _limits_statement() -> sa.Select:
+    keys = [LIMIT_KEY.format(q.value) for q in Quadrant]
+    return sa.select(Setting.key, Setting.value).where(Setting.key.in_(keys))
+
+
 def cost_limits() -> dict[Quadrant, Decimal]:
     """Per-customer budget for a rolling 12 months, per quadrant (configuration, unless an
     admin has changed it)."""
     defaults = current_app.config["CRM_COST_LIMITS"]
-    stored = dict(
-        db.session.execute(
-            sa.select(Setting.key, Setting.value).where(
-                Setting.key.in_([LIMIT_KEY.format(q.value) for q in Quadrant])
-            )
-        ).all()
-    )
+    stored = dict(reads.rows(_limits_statement()))
     return {
         q: Decimal(stored.get(LIMIT_KEY.format(q.value), defaults[q.value])).quantize(
             Decimal("0.01")

@@ -13,6 +13,7 @@ of staff and a million customers costs a few queries, not hundreds.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, NotificationKind, Touchpoint
-from crm.services import agenda, followup, outbox, sms_templates
+from crm.services import agenda, followup, outbox, reads, sms_templates
 from crm.services.clock import business_zone, local_today
 from crm.services.idempotent import insert_new
 
@@ -440,12 +441,18 @@ def send_visit_reminders(today: date | None = None, *, now: datetime | None = No
 # --- reading them ------------------------------------------------------------------------
 
 
-def unread_count(staff: Staff) -> int:
-    return db.session.scalar(
+@functools.cache
+def _unread_statement() -> sa.Select:
+    return (
         sa.select(sa.func.count())
         .select_from(Notification)
-        .where(Notification.staff_id == staff.id, Notification.read_at.is_(None))
+        .where(Notification.staff_id == sa.bindparam("staff_id"), Notification.read_at.is_(None))
     )
+
+
+def unread_count(staff: Staff) -> int:
+    """What the navigation shows on every page, so a statement built once."""
+    return reads.scalar(_unread_statement(), staff_id=staff.id)
 
 
 def notifications_for(

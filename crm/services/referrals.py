@@ -7,6 +7,7 @@ referred B referred A) is refused.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -15,25 +16,26 @@ from flask import current_app
 from crm.extensions import db
 from crm.models import Customer, Staff
 from crm.models.enums import MoveCause
-from crm.services import access, willingness
+from crm.services import access, reads, willingness
 
 # A chain is shown this many steps up and down the dossier; a longer one says there is more.
 SHOWN_DEPTH = 10
+
+
+@functools.cache
+def _referrer_statement() -> sa.Select:
+    return sa.select(Customer.referred_by_id).where(Customer.id == sa.bindparam("id"))
 
 
 def referrers_of(customer_id: int) -> list[int]:
     """The ids up the chain from ``customer_id``: its referrer, theirs, and so on."""
     chain: list[int] = []
     seen = {customer_id}
-    current = db.session.scalar(
-        sa.select(Customer.referred_by_id).where(Customer.id == customer_id)
-    )
+    current = reads.scalar(_referrer_statement(), id=customer_id)
     while current is not None and current not in seen:
         chain.append(current)
         seen.add(current)
-        current = db.session.scalar(
-            sa.select(Customer.referred_by_id).where(Customer.id == current)
-        )
+        current = reads.scalar(_referrer_statement(), id=current)
     return chain
 
 
@@ -60,7 +62,8 @@ def credit_referrer(user: Staff, referrer_id: int, referred: Customer) -> bool:
 
 @dataclass
 class Link:
-    customer: Customer | None  # None: a customer the reader may not see
+    # ``id``, ``name``, ``owner_id``, ``branch_id``; None: a customer the reader may not see.
+    customer: sa.Row | None
     depth: int
 
 
@@ -71,12 +74,24 @@ class Chain:
     more_below: bool = False
 
 
+@functools.cache
+def _linked_statement(by: str) -> sa.Select:
+    """The customers of a chain whose ``by`` column is among ``ids``: what a link shows and
+    what deciding whether the reader may see it takes."""
+    return (
+        sa.select(Customer.id, Customer.name, Customer.owner_id, Customer.branch_id)
+        .where(getattr(Customer, by).in_(sa.bindparam("ids", expanding=True)))
+        .order_by(Customer.id)
+        .limit(200)
+    )
+
+
 def chain(user: Staff, customer: Customer) -> Chain:
     """The referral chain around a dossier: up to the first referrer, and down the customers
     it brought (and theirs). Customers outside the reader's scope appear without a name."""
     result = Chain()
 
-    def visible(c: Customer) -> Customer | None:
+    def visible(c: sa.Row) -> sa.Row | None:
         return c if access.can_see_customer(user, c) else None
 
     # The dossier's own referrer is at hand; most customers have none, and cost no query.
@@ -84,17 +99,14 @@ def chain(user: Staff, customer: Customer) -> Chain:
     if customer.referred_by_id is not None:
         up = [customer.referred_by_id, *referrers_of(customer.referred_by_id)]
         up = up[: up.index(customer.id)] if customer.id in up else up
-    for depth, ancestor_id in enumerate(up[:SHOWN_DEPTH], start=1):
-        result.up.append(Link(visible(db.session.get(Customer, ancestor_id)), depth))
+    up = up[:SHOWN_DEPTH]
+    if up:
+        found = {c.id: c for c in reads.rows(_linked_statement("id"), ids=up)}
+        result.up = [Link(visible(found[i]), depth) for depth, i in enumerate(up, start=1)]
     level, depth, seen = [customer.id], 0, {customer.id}
     while level and depth < SHOWN_DEPTH:
         depth += 1
-        below = db.session.scalars(
-            sa.select(Customer)
-            .where(Customer.referred_by_id.in_(level))
-            .order_by(Customer.id)
-            .limit(200)
-        ).all()
+        below = reads.rows(_linked_statement("referred_by_id"), ids=level)
         below = [c for c in below if c.id not in seen]
         seen.update(c.id for c in below)
         result.down.extend(Link(visible(c), depth) for c in below)

@@ -7,8 +7,9 @@ from which "quadrant as of D" is derived.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -17,10 +18,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from crm.extensions import db
-from crm.models import Customer, QuadrantEvent, Setting, Staff
+from crm.models import Customer, Experience, QuadrantEvent, Setting, Staff
 from crm.models.base import utcnow
 from crm.models.enums import MoveCause, Quadrant
-from crm.services import audit
+from crm.services import audit, reads
 from crm.services.inputs import InvalidInput
 
 MAX_CAPABILITY = Decimal("1000000000000.00")
@@ -312,12 +313,25 @@ def quadrants_as_of(
     return {customer_id: Quadrant(q) for customer_id, q in rows}
 
 
-def movement(customer_id: int) -> list[QuadrantEvent]:
-    """A customer's moves, newest first: the dossier's timeline."""
-    return list(
-        db.session.scalars(
-            sa.select(QuadrantEvent)
-            .where(QuadrantEvent.customer_id == customer_id)
-            .order_by(QuadrantEvent.at.desc(), QuadrantEvent.id.desc())
+@functools.cache
+def _movement_statement() -> sa.Select:
+    return (
+        sa.select(
+            *QuadrantEvent.__table__.c,
+            Experience.category.label("experience_category"),
+            sa.func.coalesce(Experience.held_on, Experience.due_on).label("experience_on"),
+            Experience.response.label("experience_response"),
+            Staff.display_name.label("actor_name"),
         )
+        .outerjoin(Experience, Experience.id == QuadrantEvent.experience_id)
+        .outerjoin(Staff, Staff.id == QuadrantEvent.actor_id)
+        .where(QuadrantEvent.customer_id == sa.bindparam("customer_id"))
+        .order_by(QuadrantEvent.at.desc(), QuadrantEvent.id.desc())
     )
+
+
+def movement(customer_id: int) -> Sequence[sa.Row]:
+    """A customer's moves, newest first: the dossier's timeline, each with the experience
+    that caused it (``experience_category``, ``experience_on``, ``experience_response``) and
+    who moved it (``actor_name``)."""
+    return reads.rows(_movement_statement(), customer_id=customer_id)

@@ -108,8 +108,7 @@ def new():
 @bp.route("/customers/<id:customer_id>")
 @login_required
 def show(customer_id: int):
-    customer = access.get_customer_or_404(customer_id, current_user)
-    return _dossier_page(customer, full_phone=None)
+    return _dossier_page(customer_id)
 
 
 @bp.route("/customers/<id:customer_id>/phone", methods=["POST"])
@@ -119,14 +118,21 @@ def reveal_phone(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
     dossier.record_phone_reveal(current_user, customer)
     db.session.commit()
-    return _dossier_page(customer, full_phone=customer.phone)
+    return _dossier_page(customer.id, full_phone=customer.phone)
 
 
 def _history_names(rows):
     return audit.referenced_names(rows, lambda c: access.can_see_customer(current_user, c))
 
 
-def _dossier_page(customer, full_phone: str | None = None, reassess=None, status: int = 200):
+def _dossier_page(
+    customer_id: int, full_phone: str | None = None, reassess=None, status: int = 200
+):
+    """The dossier as its page shows it: read as rows, not loaded as objects (a dossier is
+    opened far more often than it is changed)."""
+    customer = dossier.profile(customer_id)
+    if customer is None or not access.can_see_customer(current_user, customer):
+        abort(404)
     history = audit.dossier_history(customer.id)
     if reassess is None:
         reassess = ReassessForm(data={"willingness": customer.willingness})
@@ -134,6 +140,8 @@ def _dossier_page(customer, full_phone: str | None = None, reassess=None, status
     page = render_template(
         "customers/show.html",
         customer=customer,
+        tags=dossier.tag_names(customer.id),
+        policies=dossier.policies_of(customer.id),
         history=history,
         names=_history_names(history),
         full_phone=full_phone,
@@ -189,7 +197,7 @@ def reassess(customer_id: int):
             else:
                 flash(_("Willingness re-assessed."), "success")
             return redirect(url_for("customers.show", customer_id=customer.id))
-    return _dossier_page(customer, reassess=form, status=200)
+    return _dossier_page(customer.id, reassess=form, status=200)
 
 
 @bp.route("/customers/<id:customer_id>/edit", methods=["GET", "POST"])
