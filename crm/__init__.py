@@ -14,6 +14,7 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     from config import DEV_SECRET, load_config
 
     app = Flask(__name__, instance_relative_config=True)
+    app.jinja_environment = _translated_templates()
     app.config.update(load_config(config_name))
     if overrides:
         app.config.update(overrides)
@@ -35,6 +36,12 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def _translated_templates():
+    from crm.i18n import TranslatedTemplates
+
+    return TranslatedTemplates
 
 
 def _instance_secret(app: Flask) -> str:

@@ -6,8 +6,7 @@ apply the same checks, write the same audit rows and detect the same conflicts.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.models import AuditLog, Branch, Customer, Policy, Staff, Tag, customer_tag
+from crm.models import AuditLog, Branch, Customer, Staff, Tag
 from crm.models.base import utcnow
 from crm.models.enums import Channel, Gender, MoveCause, RiskLevel
-from crm.services import access, audit, planner, reads, tiering
+from crm.services import access, audit, planner, tiering
 from crm.services.clock import local_today
 from crm.services.inputs import (
     InvalidInput,
@@ -436,54 +435,3 @@ def record_phone_reveal(user: Staff, customer: Customer) -> None:
     audit.record(
         user, "customer", customer.id, "reveal", {"phone": (None, None)}, customer_id=customer.id
     )
-
-
-# --- what the dossier page shows ----------------------------------------------------------
-
-
-@functools.cache
-def _profile_statement() -> sa.Select:
-    return (
-        sa.select(
-            *Customer.__table__.c,
-            Staff.display_name.label("owner_name"),
-            Branch.name.label("branch_name"),
-        )
-        .join(Staff, Staff.id == Customer.owner_id)
-        .join(Branch, Branch.id == Customer.branch_id)
-        .where(Customer.id == sa.bindparam("id"))
-    )
-
-
-@functools.cache
-def _tags_statement() -> sa.Select:
-    return (
-        sa.select(Tag.name)
-        .join(customer_tag, customer_tag.c.tag_id == Tag.id)
-        .where(customer_tag.c.customer_id == sa.bindparam("customer_id"))
-        .order_by(Tag.name)
-    )
-
-
-@functools.cache
-def _policies_statement() -> sa.Select:
-    return (
-        sa.select(*Policy.__table__.c)
-        .where(Policy.customer_id == sa.bindparam("customer_id"))
-        .order_by(Policy.start_date.desc(), Policy.id)
-    )
-
-
-def profile(customer_id: int) -> sa.Row | None:
-    """The dossier's own fields with its owner's and branch's names (``owner_name``,
-    ``branch_name``), or None: the page reads it without loading a Customer object."""
-    return reads.first(_profile_statement(), id=customer_id)
-
-
-def tag_names(customer_id: int) -> list[str]:
-    return [name for (name,) in reads.rows(_tags_statement(), customer_id=customer_id)]
-
-
-def policies_of(customer_id: int) -> Sequence[sa.Row]:
-    """The customer's policies, latest start first."""
-    return reads.rows(_policies_statement(), customer_id=customer_id)

@@ -86,9 +86,10 @@ def _linked_statement(by: str) -> sa.Select:
     )
 
 
-def chain(user: Staff, customer: Customer) -> Chain:
+def chain(user: Staff, customer: Customer, *, below: bool = True) -> Chain:
     """The referral chain around a dossier: up to the first referrer, and down the customers
-    it brought (and theirs). Customers outside the reader's scope appear without a name."""
+    it brought (and theirs). Customers outside the reader's scope appear without a name.
+    ``below=False``: the caller knows the customer brought no one in (no query downwards)."""
     result = Chain()
 
     def visible(c: sa.Row) -> sa.Row | None:
@@ -103,7 +104,7 @@ def chain(user: Staff, customer: Customer) -> Chain:
     if up:
         found = {c.id: c for c in reads.rows(_linked_statement("id"), ids=up)}
         result.up = [Link(visible(found[i]), depth) for depth, i in enumerate(up, start=1)]
-    level, depth, seen = [customer.id], 0, {customer.id}
+    level, depth, seen = ([customer.id] if below else []), 0, {customer.id}
     while level and depth < SHOWN_DEPTH:
         depth += 1
         below = reads.rows(_linked_statement("referred_by_id"), ids=level)

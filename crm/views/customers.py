@@ -13,18 +13,13 @@ from crm.models import Policy
 from crm.services import (
     access,
     audit,
-    budget,
     complaints,
     dossier,
-    experiences,
-    followup,
+    dossier_page,
     policies,
-    referrals,
     suitability,
-    tiering,
     willingness,
 )
-from crm.services.clock import local_today
 from crm.services.customer_list import CustomerFilters, list_customers
 from crm.services.inputs import InvalidInput, as_id
 from crm.services.phones import mask_phone
@@ -128,35 +123,20 @@ def _history_names(rows):
 def _dossier_page(
     customer_id: int, full_phone: str | None = None, reassess=None, status: int = 200
 ):
-    """The dossier as its page shows it: read as rows, not loaded as objects (a dossier is
-    opened far more often than it is changed)."""
-    customer = dossier.profile(customer_id)
-    if customer is None or not access.can_see_customer(current_user, customer):
+    page = dossier_page.load(current_user, customer_id)
+    if page is None:
         abort(404)
-    history = audit.dossier_history(customer.id)
     if reassess is None:
-        reassess = ReassessForm(data={"willingness": customer.willingness})
-        reassess.version.data = customer.version
-    page = render_template(
+        reassess = ReassessForm(data={"willingness": page.customer.willingness})
+        reassess.version.data = page.customer.version
+    html = render_template(
         "customers/show.html",
-        customer=customer,
-        tags=dossier.tag_names(customer.id),
-        policies=dossier.policies_of(customer.id),
-        history=history,
-        names=_history_names(history),
+        **vars(page),
         full_phone=full_phone,
-        moves=tiering.movement(customer.id),
         reassess=reassess,
-        budget=budget.budget_for(customer),
-        upcoming=experiences.upcoming(customer),
-        past=experiences.past(customer),
-        today=local_today(),
-        chain=referrals.chain(current_user, customer),
-        complaints=complaints.for_customer(customer),
         is_overdue=complaints.is_overdue,
-        callbacks=followup.open_for_customer(customer),
     )
-    return page, status
+    return html, status
 
 
 @bp.route("/customers/<id:customer_id>/willingness", methods=["POST"])

@@ -520,6 +520,32 @@ def dossier_form(customer: Customer, **changes) -> dict:
     return data | changes
 
 
+def test_the_dossier_lists_its_open_call_backs_until_they_are_recorded(world, auth):
+    customer = world.alice_customer
+    maturing = policy(customer, next_month(20))
+    db.session.commit()
+    auth.login("alice")
+
+    def section() -> str:
+        page = auth.client.get(f"/customers/{customer.id}", headers=EN).get_data(as_text=True)
+        return text_of(page.split("Maturity call-backs due", 1)[1].split("</section>", 1)[0])
+
+    assert "No call-back due." in section()
+    scan()
+    shown = section()
+    assert maturing.policy_number in shown and "鑫享两全保险（分红型）" in shown
+    assert "No call-back due." not in shown
+
+    callback = callback_of(maturing)
+    response = auth.client.post(
+        f"/callbacks/{callback.id}/record",
+        data={"intent": "renew", "version": str(callback.version)},
+        headers=EN,
+    )
+    assert response.status_code == 302
+    assert "No call-back due." in section() and maturing.policy_number not in section()
+
+
 def test_a_referral_cycle_is_refused_and_the_chain_shows_both_ways(world, auth):
     a = world.alice_customer
     b = make_customer(world.alice, "周杰", "+8613700004444", referred_by=a)
