@@ -46,3 +46,37 @@ def test_browser_asking_for_plain_zh_gets_chinese(client, world):
     assert "登录" in page.get_data(as_text=True)
     page = client.get("/login", headers={"Accept-Language": "fr-FR, en;q=0.5"})
     assert "Log in" in page.get_data(as_text=True)
+
+
+def test_pages_alternate_languages_without_mixing_them(auth, world):
+    """Templates are compiled once per language with their fixed texts translated in; the
+    same page asked for in turn in each language is wholly in that language every time."""
+    auth.login("alice")
+    url = f"/customers/{world.alice_customer.id}"
+    for language, mine, other in [
+        ("zh-CN", "基本信息", "Profile"),
+        ("en", "Profile", "基本信息"),
+    ] * 2:
+        page = auth.client.get(url, headers={"Accept-Language": language}).get_data(as_text=True)
+        assert mine in page and other not in page, language
+        assert ("退出登录" in page) == (language == "zh-CN")  # the layout (base.html) too
+
+
+def test_fixed_texts_fold_as_gettext_would_give_them(app):
+    from flask_babel import force_locale
+
+    source = (
+        "{{ _('Profile') }}|{{ _('Log out') ~ '!' }}|{{ _('100%% sure') }}"
+        "|{{ _('as of %(d)s', d='<b>') }}|{{ _('<i>') }}"
+    )
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        zh = app.jinja_env.localised().from_string(source).render()
+        # Translated when compiled: the page's code holds the text, and calls no gettext for it.
+        code = app.jinja_env.localised().compile("{{ _('Profile') }}", raw=True)
+        assert "基本信息" in code and "gettext" not in code
+        with force_locale("en"):
+            en = app.jinja_env.localised().from_string(source).render()
+    # Translated, %% read as %, variables still escaped, and a fixed text as safe as gettext's.
+    assert zh.split("|")[:3] == ["基本信息", "退出登录!", "100% sure"]
+    assert "&lt;b&gt;" in zh.split("|")[3] and zh.split("|")[4] == "<i>"
+    assert en.split("|")[:3] == ["Profile", "Log out!", "100% sure"]
