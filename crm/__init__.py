@@ -84,10 +84,16 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = i18n.LOGIN_REQUIRED
     login_manager.login_message_category = "warning"
 
-    from crm.services.dbsetup import configure_engine
+    from crm.services.dbsetup import configure_engine, end_read_transaction
 
     with app.app_context():
         configure_engine(db.engine)
+
+    @app.teardown_appcontext
+    def _end_read_transaction(error):
+        # Runs before Flask-SQLAlchemy's own teardown (teardowns run last-registered first).
+        if error is None:
+            end_read_transaction(db.session())
 
     @login_manager.user_loader
     def load_staff(staff_id: str):
