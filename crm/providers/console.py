@@ -1,9 +1,14 @@
 """The console provider: each message is one JSON line appended to a file.
 
 It is the embedded default (what ``make run`` uses) and the benchmark's provider. A line is
-written with one ``write`` on a file opened for appending, so a process killed at any point
-has written the whole line or none of it; ``lookup`` reads the file, so after a crash the
-dispatcher can ask whether a message went out, like a real provider's delivery query.
+written with one ``write`` on a file opened for appending; ``lookup`` reads the file, so after
+a crash the dispatcher can ask whether a message went out, like a real provider's delivery
+query.
+
+A process killed during that ``write`` can still leave part of a line (Linux stops a write to
+a file between pages when the process is killed). Such a fragment is no message: readers skip
+it (so the message counts as never received and is sent again), and the next process to open
+the file ends the fragment's line first, so its own lines stay whole.
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ class ConsoleProvider:
     def _descriptor(self) -> int:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                os.write(fd, b"\n")  # a killed writer's fragment: end its line
+            self._fd = fd
         return self._fd
 
     def send(self, to: str, body: str, key: str) -> str:
@@ -46,11 +55,18 @@ class ConsoleProvider:
         return message_id
 
     def sent(self) -> list[dict]:
-        """Every message written so far (complete lines only)."""
+        """Every message written so far: whole lines only, a killed writer's fragment not."""
         if not self.path.exists():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        messages = []
+        for line in self.path.read_bytes().split(b"\n"):
+            try:
+                message = json.loads(line)
+            except ValueError:  # empty, or a fragment (cut anywhere, even inside a character)
+                continue
+            if isinstance(message, dict) and "key" in message:
+                messages.append(message)
+        return messages
 
     def lookup(self, key: str, to: str) -> Delivery:
         for message in self.sent():
