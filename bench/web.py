@@ -17,6 +17,11 @@ customers each at a million). Three measurements, each against a floor from the 
   driven by the same concurrent clients for the same time, alternating; target ≥ 50%. Then
   the workers' resident memory (VmRSS): target ≤ 150 MB each.
 
+  Beside them, and driven the same way, the lightest page a signed-in person can get: the
+  app's layout with nothing in it (`/bench/layout`: the session, the staff member, the
+  navigation and its unread count). It has no target; it shows how much of the dossier's
+  cost is the page's own and how much any signed-in page pays.
+
 Run: `.venv/bin/python -m bench.web --customers 1000000`.
 """
 
@@ -82,8 +87,10 @@ class BackendResult:
     lists: list[ListScenario] = field(default_factory=list)
     dossier_ms: list[float] = field(default_factory=list)
     hello_ms: list[float] = field(default_factory=list)  # the hello route in the test client
+    layout_ms: list[float] = field(default_factory=list)  # the signed-in layout, likewise
     dossier_statements: int = 0  # SQL statements one dossier page runs
     hello_rps: list[float] = field(default_factory=list)
+    layout_rps: list[float] = field(default_factory=list)
     dossier_rps: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
 
@@ -96,16 +103,23 @@ class BackendResult:
         return statistics.median(self.dossier_rps) / statistics.median(self.hello_rps)
 
 
-def add_hello(app) -> None:
-    """A hello-world route on the app: what serving any request costs, with no query and no
-    template (`bench/web_wsgi.py` adds it to the app gunicorn serves)."""
+def add_floors(app) -> None:
+    """Two routes on the app (`bench/web_wsgi.py` adds them to the app gunicorn serves):
+    hello world, what serving any request costs with no query and no template; and the
+    signed-in layout, what any page of the app costs before it shows anything."""
+    from flask import render_template
+    from flask_login import login_required
+
     if "bench_hello" not in app.view_functions:
         app.add_url_rule("/bench/hello", "bench_hello", lambda: "hello")
+        app.add_url_rule(
+            "/bench/layout", "bench_layout", login_required(lambda: render_template("base.html"))
+        )
 
 
 def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
     """The dossier page's p95, and for the report what it is made of: its SQL statements,
-    and the hello route's time in the same client (the floor of the throughput test)."""
+    and the hello route's and the signed-in layout's times in the same client."""
     rng = random.Random(11)
     staff = db.session.scalars(sa.select(Staff).where(Staff.username == "bench")).one()
     ids = db.session.scalars(sa.select(Customer.id).where(Customer.owner_id == staff.id)).all()
@@ -117,9 +131,10 @@ def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
         response = client.get(f"/customers/{customer_id}")
         result.dossier_ms.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
-        started = time.perf_counter()
-        client.get("/bench/hello")
-        result.hello_ms.append((time.perf_counter() - started) * 1000)
+        for path, times in (("/bench/hello", result.hello_ms), ("/bench/layout", result.layout_ms)):
+            started = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
     statements: list[str] = []
 
     def count(*args) -> None:
@@ -134,7 +149,8 @@ def measure_dossier(app, result: BackendResult, samples: int, log) -> None:
     log(
         f"  dossier page: p50 {statistics.median(result.dossier_ms):.1f} ms, "
         f"p95 {result.dossier_p95:.1f} ms, {result.dossier_statements} statements; "
-        f"hello p50 {statistics.median(result.hello_ms):.2f} ms"
+        f"hello p50 {statistics.median(result.hello_ms):.2f} ms, "
+        f"signed-in layout p50 {statistics.median(result.layout_ms):.2f} ms"
     )
 
 
@@ -239,16 +255,19 @@ def measure_throughput(
             sa.select(Customer.id).where(Customer.owner_id == staff_id).limit(500)
         ).all()
         dossiers = [f"/customers/{i}" for i in ids]
-        _drive(port, ["/bench/hello"], cookie, min(2.0, seconds))  # warm both workers
-        _drive(port, dossiers, cookie, min(2.0, seconds))
+        kinds = [
+            (["/bench/hello"], result.hello_rps),
+            (["/bench/layout"], result.layout_rps),
+            (dossiers, result.dossier_rps),
+        ]
+        for paths, _ in kinds:  # warm both workers on each
+            _drive(port, paths, cookie, min(2.0, seconds))
         for n in range(repeat):
-            pairs = [("hello", ["/bench/hello"]), ("dossier", dossiers)]
-            for kind, paths in pairs if n % 2 == 0 else reversed(pairs):
-                rps = _drive(port, paths, cookie, seconds)
-                (result.hello_rps if kind == "hello" else result.dossier_rps).append(rps)
+            for paths, rates in kinds if n % 2 == 0 else reversed(kinds):
+                rates.append(_drive(port, paths, cookie, seconds))
             log(
-                f"  round {n + 1}: hello {result.hello_rps[-1]:.0f}/s, "
-                f"dossier {result.dossier_rps[-1]:.0f}/s"
+                f"  round {n + 1}: hello {result.hello_rps[-1]:.0f}/s, signed-in layout "
+                f"{result.layout_rps[-1]:.0f}/s, dossier {result.dossier_rps[-1]:.0f}/s"
             )
         result.rss_mb = [_rss_mb(pid) for pid in _workers(server.pid)]
         log(f"  workers' memory: {', '.join(f'{mb:.0f} MB' for mb in result.rss_mb)}")
@@ -278,7 +297,7 @@ def bench_backend(
     seconds: float = ROUND_SECONDS,
 ) -> BackendResult:
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
-    add_hello(app)
+    add_floors(app)
     with app.app_context():
         try:
             result = load_bank(backend, count, log)
@@ -299,15 +318,17 @@ def render_tables(results: list[BackendResult]) -> str:
         list_table(results),
         "",
         "| backend | dossier p50 ms | dossier p95 ms (≤ 30) | verdict | hello req/s "
-        "| dossier req/s | throughput ratio (≥ 0.5) | verdict | worker RSS MB (≤ 150) | verdict |",
-        "|---|---:|---:|---|---:|---:|---:|---|---:|---|",
+        "| signed-in layout req/s | dossier req/s | throughput ratio (≥ 0.5) | verdict "
+        "| worker RSS MB (≤ 150) | verdict |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in results:
         rss = max(r.rss_mb) if r.rss_mb else 0.0
         lines.append(
             f"| {r.backend} | {statistics.median(r.dossier_ms):.1f} | {r.dossier_p95:.1f} "
             f"| {verdict(r.dossier_p95 <= DOSSIER_P95_TARGET_MS)} "
-            f"| {statistics.median(r.hello_rps):.0f} | {statistics.median(r.dossier_rps):.0f} "
+            f"| {statistics.median(r.hello_rps):.0f} | {statistics.median(r.layout_rps):.0f} "
+            f"| {statistics.median(r.dossier_rps):.0f} "
             f"| {r.throughput_ratio:.2f} | {verdict(r.throughput_ratio >= THROUGHPUT_TARGET)} "
             f"| {rss:.0f} | {verdict(bool(r.rss_mb) and rss <= RSS_TARGET_MB)} |"
         )
@@ -390,19 +411,27 @@ Rerun: `{command}`
 
 
 def cost_notes(results: list[BackendResult]) -> str:
-    """What the dossier page is made of against the hello route, so a throughput miss reads
-    with its cause: the ratio is about the inverse of the pages' costs per request."""
-    lines = ["What a dossier page costs against the hello route (test client, p50):", ""]
+    """What the dossier page is made of against the hello route and the signed-in layout, so
+    a throughput miss reads with its cause: a ratio is about the inverse of the costs."""
+    lines = [
+        "What the pages cost (test client, p50) and serve (gunicorn, medians), against the "
+        "hello route:",
+        "",
+    ]
     for r in results:
-        if not r.hello_ms:
+        if not (r.hello_ms and r.layout_ms and r.hello_rps and r.layout_rps):
             continue
         hello = statistics.median(r.hello_ms)
+        layout = statistics.median(r.layout_ms)
         dossier = statistics.median(r.dossier_ms)
+        layout_share = statistics.median(r.layout_rps) / statistics.median(r.hello_rps)
+        own_share = statistics.median(r.dossier_rps) / statistics.median(r.layout_rps)
         lines.append(
-            f"- {r.backend}: dossier {dossier:.1f} ms ({r.dossier_statements} SQL statements "
-            f"and a template of every section), hello {hello:.2f} ms: {dossier / hello:.0f}× "
-            f"the work. Half the hello route's throughput needs a page of at most about "
-            f"{2 * hello:.1f} ms."
+            f"- {r.backend}: hello {hello:.2f} ms; the signed-in layout {layout:.2f} ms "
+            f"({layout / hello:.1f}×), served at {layout_share:.0%} of the hello route's rate; "
+            f"the dossier {dossier:.1f} ms ({dossier / hello:.1f}×; {r.dossier_statements} SQL "
+            f"statements and a template of every section), served at {own_share:.0%} of the "
+            f"layout's rate."
         )
     return "\n".join(lines)
 

@@ -94,7 +94,12 @@ class Budget:
 
 @functools.cache
 def _budget_statement() -> sa.Select:
-    return sa.select(sa.func.sum(committed_cost()), sa.func.sum(spent_cost())).where(
+    # The quadrant's stored limit rides along: one statement, not two.
+    return sa.select(
+        sa.func.sum(committed_cost()),
+        sa.func.sum(spent_cost()),
+        matrix.stored_limit(sa.bindparam("limit_key")),
+    ).where(
         Experience.customer_id == sa.bindparam("customer_id"),
         _counted_after(sa.bindparam("start", type_=sa.Date)),
     )
@@ -103,11 +108,14 @@ def _budget_statement() -> sa.Select:
 def budget_for(customer: Customer, today: date | None = None) -> Budget:
     """``customer``: anything with its ``id`` and ``quadrant`` (a dossier page's row too)."""
     today = today or local_today()
-    committed, spent = reads.first(
-        _budget_statement(), customer_id=customer.id, start=window_start(today)
+    committed, spent, stored = reads.first(
+        _budget_statement(),
+        customer_id=customer.id,
+        start=window_start(today),
+        limit_key=matrix.limit_key(customer.quadrant),
     )
     return Budget(
-        limit=matrix.cost_limits()[customer.quadrant],
+        limit=matrix.cost_limit(customer.quadrant, stored),
         committed=committed if committed is not None else ZERO,
         spent=spent if spent is not None else ZERO,
     )

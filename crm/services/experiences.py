@@ -8,7 +8,7 @@ the experience as the cause, and after a move the plan is refitted to the new qu
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -357,11 +357,12 @@ def record_experience(
 
 
 @functools.cache
-def _dossier_statement(planned: bool) -> sa.Select:
-    """A dossier's planned (or past) experiences with the names the page shows beside them:
-    the group event's title and who approved an exception."""
+def _dossier_statement() -> sa.CompoundSelect:
+    """A dossier's first planned and latest past experiences in one statement, each with the
+    names the page shows beside it: the group event's title and who approved an exception."""
     approver = sa.orm.aliased(Staff)
-    statement = (
+    on = sa.func.coalesce(Experience.held_on, Experience.due_on)
+    base = (
         sa.select(
             *Experience.__table__.c,
             GroupEvent.title.label("group_event_title"),
@@ -372,20 +373,23 @@ def _dossier_statement(planned: bool) -> sa.Select:
         .where(Experience.customer_id == sa.bindparam("customer_id"))
         .limit(sa.bindparam("limit"))
     )
-    if planned:
-        return statement.where(Experience.status == ExperienceStatus.PLANNED).order_by(
-            Experience.due_on, Experience.id
-        )
-    return statement.where(Experience.status != ExperienceStatus.PLANNED).order_by(
-        sa.func.coalesce(Experience.held_on, Experience.due_on).desc(), Experience.id.desc()
+    planned = base.where(Experience.status == ExperienceStatus.PLANNED).order_by(
+        Experience.due_on, Experience.id
     )
+    held = base.where(Experience.status != ExperienceStatus.PLANNED).order_by(
+        on.desc(), Experience.id.desc()
+    )
+    # Each part keeps its own order and limit inside a subquery (SQLite allows no LIMIT on
+    # a part of a UNION otherwise); the caller sorts the few rows again.
+    return sa.union_all(*(sa.select(part.subquery()) for part in (planned, held)))
 
 
-def upcoming(customer: Customer, limit: int = 20) -> Sequence[sa.Row]:
-    """Planned experiences, soonest first (overdue ones at the top)."""
-    return reads.rows(_dossier_statement(True), customer_id=customer.id, limit=limit)
-
-
-def past(customer: Customer, limit: int = 20) -> Sequence[sa.Row]:
-    """Recorded or cancelled experiences, latest first."""
-    return reads.rows(_dossier_statement(False), customer_id=customer.id, limit=limit)
+def for_dossier(customer: Customer, limit: int = 20) -> tuple[list[sa.Row], list[sa.Row]]:
+    """Planned experiences, soonest first (overdue ones at the top), and recorded or
+    cancelled ones, latest first: at most ``limit`` of each."""
+    rows = reads.rows(_dossier_statement(), customer_id=customer.id, limit=limit)
+    planned = [r for r in rows if r.status == ExperienceStatus.PLANNED]
+    held = [r for r in rows if r.status != ExperienceStatus.PLANNED]
+    planned.sort(key=lambda r: (r.due_on, r.id))
+    held.sort(key=lambda r: (r.held_on or r.due_on, r.id), reverse=True)
+    return planned, held

@@ -73,21 +73,32 @@ def planned_rules() -> list[PlannedRule]:
 
 @functools.cache
 def _limits_statement() -> sa.Select:
-    keys = [LIMIT_KEY.format(q.value) for q in Quadrant]
+    keys = [limit_key(q) for q in Quadrant]
     return sa.select(Setting.key, Setting.value).where(Setting.key.in_(keys))
 
 
 def cost_limits() -> dict[Quadrant, Decimal]:
     """Per-customer budget for a rolling 12 months, per quadrant (configuration, unless an
     admin has changed it)."""
-    defaults = current_app.config["CRM_COST_LIMITS"]
     stored = dict(reads.rows(_limits_statement()))
-    return {
-        q: Decimal(stored.get(LIMIT_KEY.format(q.value), defaults[q.value])).quantize(
-            Decimal("0.01")
-        )
-        for q in Quadrant
-    }
+    return {q: cost_limit(q, stored.get(limit_key(q))) for q in Quadrant}
+
+
+def limit_key(quadrant: Quadrant) -> str:
+    return LIMIT_KEY.format(quadrant.value)
+
+
+def stored_limit(key: sa.BindParameter) -> sa.ScalarSelect:
+    """The limit an admin stored under ``key`` (a bound parameter: ``limit_key(quadrant)``),
+    as a subquery another statement can carry; NULL where none is stored."""
+    return sa.select(Setting.value).where(Setting.key == key).scalar_subquery()
+
+
+def cost_limit(quadrant: Quadrant, stored: str | None) -> Decimal:
+    """A quadrant's limit: what an admin stored, else the configuration's."""
+    if stored is None:
+        stored = current_app.config["CRM_COST_LIMITS"][quadrant.value]
+    return Decimal(stored).quantize(Decimal("0.01"))
 
 
 # --- admin edits --------------------------------------------------------------------------
@@ -187,7 +198,7 @@ def update_matrix(actor: Staff, data: Mapping[str, Any]) -> dict[str, tuple[Any,
     for quadrant, amount in limits.items():
         if amount != limits_before[quadrant]:
             changes[f"limit.{quadrant.value}"] = (limits_before[quadrant], amount)
-            key = LIMIT_KEY.format(quadrant.value)
+            key = limit_key(quadrant)
             setting = db.session.get(Setting, key) or Setting(key=key)
             setting.value = str(amount)
             setting.updated_by_id = actor.id
