@@ -184,7 +184,11 @@ def _page_statement(shape: Shape, newer: bool, cursor: bool, size: int) -> sa.Se
         .join(Staff, Staff.id == Customer.owner_id)
         .where(*conditions)
         .order_by(Customer.id.asc() if newer else Customer.id.desc())
-        .limit(size + 1)
+        # The page size is written into the SQL, not bound: PostgreSQL plans a LIMIT it cannot
+        # see for a tenth of the matching rows, and for a whole branch's list then walks every
+        # staff member's index (1.7 ms against 0.4 ms at a million customers). The size is
+        # part of the cache key above, so the text stays the same from page to page.
+        .limit(sa.bindparam("page_limit", size + 1, literal_execute=True))
     )
 
 
