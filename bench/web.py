@@ -433,6 +433,21 @@ def cost_notes(results: list[BackendResult]) -> str:
             f"statements and a template of every section), served at {own_share:.0%} of the "
             f"layout's rate."
         )
+    missed = [r for r in results if r.hello_rps and r.throughput_ratio < THROUGHPUT_TARGET]
+    if missed:
+        rates = ", ".join(
+            f"{r.backend} {statistics.median(r.dossier_rps) * 3600:,.0f}" for r in missed
+        )
+        lines += [
+            "",
+            "Why the throughput target is missed: the hello route is what the server and the "
+            "framework cost with no session, no query and no template, and no signed-in page "
+            "of this app comes near half of it; the empty layout above is the floor of every "
+            "page a relationship manager sees. What would close the gap is serving dossiers "
+            "from a page cache, which would show a dossier older than its last edit (a "
+            "re-assessment, a call-back logged, a tag); the app does not, on purpose. The "
+            f"rate measured is dossier pages an hour from two workers: {rates}.",
+        ]
     return "\n".join(lines)
 
 
