@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from crm import labels
 from crm.extensions import db
 from crm.models import Branch, Customer, Staff
-from crm.services import access, audit, importer
+from crm.services import access, audit, importer, spreadsheets
 from crm.services.clock import local_today
 from crm.services.customer_list import CustomerFilters, filtered_query
 from crm.services.phones import mask_phone, national_digits
@@ -79,7 +79,7 @@ class Export:
 
     @property
     def mimetype(self) -> str:
-        return importer.CSV_MIME if self.format == Format.CSV else importer.XLSX_MIME
+        return spreadsheets.CSV_MIME if self.format == Format.CSV else spreadsheets.XLSX_MIME
 
 
 def start_export(user: Staff, filters: CustomerFilters, format: Format) -> Export:
@@ -175,7 +175,7 @@ def csv_chunks(export: Export) -> Iterator[bytes]:
     yield "\ufeff".encode()
     with force_locale(export.locale):
         batch: list[str] = []
-        for line in importer.csv_lines(_with_headers(rows(export, as_text=True))):
+        for line in spreadsheets.csv_lines(_with_headers(rows(export, as_text=True))):
             batch.append(line)
             if len(batch) == BATCH:
                 yield "".join(batch).encode("utf-8")
@@ -191,4 +191,4 @@ def _with_headers(body: Iterator[list[Any]]) -> Iterator[list[Any]]:
 def write_xlsx(export: Export, out: IO[bytes]) -> None:
     """The export as an XLSX workbook of one sheet, written to ``out``."""
     with force_locale(export.locale):
-        importer.write_xlsx(out, headers(), rows(export, as_text=False))
+        spreadsheets.write_xlsx(out, headers(), rows(export, as_text=False))

@@ -17,16 +17,13 @@ one for the import itself.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
-import io
 import json
 import re
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -40,8 +37,8 @@ from crm.extensions import db
 from crm.models import AuditLog, Branch, Customer, Policy, QuadrantEvent, Staff, Tag, customer_tag
 from crm.models.base import UTCDateTime, utcnow
 from crm.models.enums import Channel, Gender, MoveCause, PaymentMode, ProductType, RiskLevel, Role
-from crm.services import audit, dossier, policies, tiering
-from crm.services.inputs import InvalidInput, has_control_characters
+from crm.services import audit, dossier, policies, spreadsheets, tiering
+from crm.services.inputs import InvalidInput
 
 # A bank's list for one branch runs to tens of thousands; past this, split the file.
 DEFAULT_MAX_ROWS = 100_000
@@ -226,119 +223,23 @@ class Sheet:
     clean_text: bool = False
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if b"\x00" in data[:4096]:
-        raise InvalidInput({"file": _l("This is not a CSV or XLSX file.")})
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is GBK's superset
-        try:
-            return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else "gbk"
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(
-        {
-            "file": _l(
-                "The file is neither UTF-8 nor GBK text. Save it from Excel as "
-                "“CSV UTF-8” or as an XLSX workbook, and upload it again."
-            )
-        }
-    )
-
-
-def _delimiter(top: str) -> str:
-    """Comma, unless the first lines hold more tabs or semicolons (as some exports write)."""
-    counts = {d: top.count(d) for d in (",", "\t", ";")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _csv_rows(text: str) -> Iterator[list[str]]:
-    top = "\n".join(text.split("\n", 10)[:10])  # the header may sit under a title
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(top))
-
-
-def cell_text(value: Any) -> str:
-    """A spreadsheet cell as the text the checks read (a formula keeps its "=")."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    text = str(getattr(value, "text", value))  # array formulas and the like
-    return text if text.startswith("=") else "=" + text
-
-
-def _xlsx_rows(data: bytes) -> tuple[Iterator[list[str]], int, Callable[[], None]]:
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            # Workbooks from other tools often lack styles openpyxl expects; it only warns.
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # whatever a damaged or foreign workbook makes openpyxl raise
-        raise InvalidInput(
-            {"file": _l("This XLSX workbook cannot be read; open it in Excel and save it again.")}
-        ) from None
-    if not book.worksheets:
-        book.close()
-        raise InvalidInput({"file": _l("The file is empty.")})
-    sheet = book.worksheets[0]
-
-    def rows() -> Iterator[list[str]]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for values in sheet.iter_rows(values_only=True):
-                yield [cell_text(v) for v in values]
-
-    return rows(), sheet.max_row or 0, book.close
-
-
-def _is_blank(cells: list[str]) -> bool:
-    return not any(cells) or not any(c.strip() for c in cells)
-
-
 @contextlib.contextmanager
 def open_sheet(name: str, data: bytes) -> Iterator[Sheet]:
     """Read an upload (CSV in UTF-8 or GBK, or XLSX's first sheet) up to its header row;
     the rows follow lazily. Files that cannot be read raise ``InvalidInput`` for "file"."""
-    clean = False  # XLSX cells are checked row by row
-    if not data.strip():
-        raise InvalidInput({"file": _l("The file is empty.")})
-    close = None
-    if data[:4] == b"PK\x03\x04":
-        raw, estimate, close = _xlsx_rows(data)
-        kind, encoding = "xlsx", None
-    elif data[:4] == b"\xd0\xcf\x11\xe0":
-        raise InvalidInput(
-            {"file": _l("Excel 97–2003 workbooks (.xls) cannot be read; save it as XLSX or CSV.")}
-        )
-    elif name.lower().endswith((".xlsx", ".xlsm")):
-        raise InvalidInput(
-            {"file": _l("This XLSX workbook cannot be read; open it in Excel and save it again.")}
-        )
-    else:
-        text, encoding = _decode(data)
-        raw, estimate, kind = _csv_rows(text), text.count("\n"), "csv"
-        clean = not has_control_characters(text)
-    try:
-        numbered = ((line, cells) for line, cells in enumerate(raw, start=1))
+    with spreadsheets.read(name, data) as upload:
+        numbered = ((line, cells) for line, cells in enumerate(upload.rows, start=1))
         header_line, headers = _find_header(numbered)
-        rows = ((line, cells) for line, cells in numbered if not _is_blank(cells))
+        rows = ((line, cells) for line, cells in numbered if not spreadsheets.is_blank(cells))
         yield Sheet(
-            kind, encoding, header_line, headers, rows, max(estimate - header_line, 0), clean
+            upload.kind,
+            upload.encoding,
+            header_line,
+            headers,
+            rows,
+            max(upload.estimate - header_line, 0),
+            upload.clean_text,
         )
-    finally:
-        if close is not None:
-            close()
 
 
 def _find_header(numbered: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
@@ -347,7 +248,7 @@ def _find_header(numbered: Iterator[tuple[int, list[str]]]) -> tuple[int, list[s
     table = _header_table()
     seen: list[tuple[int, list[str]]] = []
     for line, cells in numbered:
-        if _is_blank(cells):
+        if spreadsheets.is_blank(cells):
             continue
         if sum(header_key(c) in table for c in cells if c.strip()) >= 2:
             return line, cells
@@ -359,37 +260,10 @@ def _find_header(numbered: Iterator[tuple[int, list[str]]]) -> tuple[int, list[s
     return seen[0]
 
 
-# --- formulas ----------------------------------------------------------------------------
+# --- values ------------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-# What may start with + or - and still be a value: a number or a phone number.
-_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,-]*\d[\d\s().,-]*")
 _PLACEHOLDER = re.compile(r"[-—－]+")  # "-" for "none", as Chinese spreadsheets write it
 _SPECIAL_STARTS = frozenset("=+-@'—－")  # cells that need a second look
-
-
-def is_formula(text: str) -> bool:
-    """Whether a cell would run as a formula in a spreadsheet (formula injection)."""
-    return text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text)
-
-
-def unescape(text: str) -> str:
-    """A leading apostrophe is how spreadsheets (and our exports) mark text that starts
-    like a formula as text; the value is what follows it."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
-def neutralise(text: str) -> str:
-    """Text for a file a person opens in a spreadsheet: anything that would run as a
-    formula gets the apostrophe that marks it as text (``unescape`` reads it back)."""
-    if text.startswith(("\t", "\r")) or (text.startswith(FORMULA_STARTS) and is_formula(text)):
-        return "'" + text
-    return text
-
-
-# --- values ------------------------------------------------------------------------------
 
 
 def _norm(text: str) -> str:
@@ -558,10 +432,10 @@ class _Checker:
             if text and text[0] in _SPECIAL_STARTS:
                 if _PLACEHOLDER.fullmatch(text):
                     continue
-                if is_formula(text):
+                if spreadsheets.is_formula(text):
                     formulas[field_name] = text[0]
                     continue
-                text = unescape(text)
+                text = spreadsheets.unescape(text)
             if text:
                 texts[field_name] = text
         data, unreadable = self._dossier_data(texts)
@@ -1164,50 +1038,10 @@ def rejects_file(report: Report, data: bytes) -> tuple[str, bytes, str]:
                 out_rows.append(row)
     stem = report.file_name.rsplit(".", 1)[0] or "import"
     if report.kind == "xlsx":
-        return f"{stem}-rejects.xlsx", xlsx_bytes(headers, out_rows), XLSX_MIME
-    return f"{stem}-rejects.csv", csv_bytes(headers, out_rows), CSV_MIME
-
-
-CSV_MIME = "text/csv; charset=utf-8"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """CSV text, one row at a time, every cell safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([neutralise(cell_text(v)) if isinstance(v, str) else v for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
-def csv_bytes(headers: list[str], rows: list[list[Any]]) -> bytes:
-    # UTF-8 with a byte-order mark: Excel then opens the Chinese correctly.
-    return ("\ufeff" + "".join(csv_lines([headers, *rows]))).encode("utf-8")
-
-
-def xlsx_bytes(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
-    out = io.BytesIO()
-    write_xlsx(out, headers, rows)
-    return out.getvalue()
-
-
-def write_xlsx(out, headers: list[str], rows: Iterable[list[Any]]) -> int:
-    """An XLSX workbook of one sheet, written as it goes (openpyxl's write-only mode);
-    returns how many rows it holds. Text that would run as a formula is neutralised."""
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(headers)
-    count = 0
-    for row in rows:
-        sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
-        count += 1
-    book.save(out)
-    return count
+        content, mime = spreadsheets.xlsx_bytes(headers, out_rows), spreadsheets.XLSX_MIME
+    else:
+        content, mime = spreadsheets.csv_bytes(headers, out_rows), spreadsheets.CSV_MIME
+    return f"{stem}-rejects.{report.kind}", content, mime
 
 
 def too_large_message():
