@@ -410,6 +410,11 @@ Rerun: `{command}`
 """
 
 
+def _per_hour(rate: float) -> str:
+    per_hour = rate * 3600
+    return f"{per_hour / 1e6:.1f} million" if per_hour >= 1e6 else f"{per_hour:,.0f}"
+
+
 def cost_notes(results: list[BackendResult]) -> str:
     """What the dossier page is made of against the hello route and the signed-in layout, so
     a throughput miss reads with its cause: a ratio is about the inverse of the costs."""
@@ -436,7 +441,7 @@ def cost_notes(results: list[BackendResult]) -> str:
     missed = [r for r in results if r.hello_rps and r.throughput_ratio < THROUGHPUT_TARGET]
     if missed:
         rates = ", ".join(
-            f"{r.backend} {statistics.median(r.dossier_rps) * 3600:,.0f}" for r in missed
+            f"{_per_hour(statistics.median(r.dossier_rps))} on {r.backend}" for r in missed
         )
         lines += [
             "",
@@ -445,8 +450,8 @@ def cost_notes(results: list[BackendResult]) -> str:
             "of this app comes near half of it; the empty layout above is the floor of every "
             "page a relationship manager sees. What would close the gap is serving dossiers "
             "from a page cache, which would show a dossier older than its last edit (a "
-            "re-assessment, a call-back logged, a tag); the app does not, on purpose. The "
-            f"rate measured is dossier pages an hour from two workers: {rates}.",
+            "re-assessment, a call-back logged, a tag); the app does not, on purpose. Dossier "
+            f"pages an hour that two workers serve at the rates measured: {rates}.",
         ]
     return "\n".join(lines)
 
