@@ -21,7 +21,7 @@ import dataclasses
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -35,9 +35,9 @@ from flask_babel import lazy_gettext as _l
 from crm import labels
 from crm.extensions import db
 from crm.models import AuditLog, Branch, Customer, Policy, QuadrantEvent, Staff, Tag, customer_tag
-from crm.models.base import UTCDateTime, utcnow
+from crm.models.base import utcnow
 from crm.models.enums import Channel, Gender, MoveCause, PaymentMode, ProductType, RiskLevel, Role
-from crm.services import audit, dossier, policies, spreadsheets, tiering
+from crm.services import audit, bulk, dossier, policies, spreadsheets, tiering
 from crm.services.inputs import InvalidInput
 
 # A bank's list for one branch runs to tens of thousands; past this, split the file.
@@ -796,14 +796,14 @@ def write(user: Staff | None, checked: Checked, *, progress: Progress | None = N
             )[:500],
         )
         db.session.flush()
-        for customer, id_ in zip(customers, _new_ids(Customer.__table__, total), strict=True):
+        for customer, id_ in zip(customers, bulk.new_ids(Customer.__table__, total), strict=True):
             customer.id = id_
-        bulk_insert(
+        bulk.insert(
             Customer.__table__, _CUSTOMER_COLUMNS, _customer_rows(customers, at, thresholds)
         )
         if progress:
             progress("write", total // 2, total)
-        for low, high in _runs(sorted(c.id for c in customers)):
+        for low, high in bulk.id_ranges(sorted(c.id for c in customers)):
             mine = Customer.id.between(low, high)
             tiering.insert_events(
                 mine,
@@ -833,87 +833,6 @@ def write(user: Staff | None, checked: Checked, *, progress: Progress | None = N
     report.written = True
     report.created = total
     report.policies_created = policy_count
-
-
-def _new_ids(table: sa.Table, count: int) -> list[int]:
-    """Ids for ``count`` new rows, chosen before the insert so that what follows (events,
-    audit rows, tags) finds them without a look-up: from the id sequence on PostgreSQL; on
-    SQLite the next ones after the largest, which the write lock keeps free until the commit
-    (and the primary key refuses if not)."""
-    if count == 0:
-        return []
-    if db.session.connection().dialect.name == "postgresql":
-        ids = db.session.scalar(
-            sa.text(
-                f"SELECT array_agg(nextval(pg_get_serial_sequence('{table.name}', 'id'))) "
-                "FROM generate_series(1, :n)"
-            ),
-            {"n": count},
-        )
-        return sorted(ids)
-    first = (db.session.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
-    return list(range(first, first + count))
-
-
-def _runs(ids: list[int]) -> Iterator[tuple[int, int]]:
-    """Sorted ids as ranges of consecutive ones (one range, unless others took ids between)."""
-    start = 0
-    for i in range(1, len(ids) + 1):
-        if i == len(ids) or ids[i] != ids[i - 1] + 1:
-            yield ids[start], ids[i - 1]
-            start = i
-
-
-def bulk_insert(table: sa.Table, names: list[str], rows: Iterable[tuple]) -> None:
-    """Insert many rows (tuples of the ``names`` columns) in the session's transaction, each
-    value stored by its column's own type: COPY on PostgreSQL (executemany there sends the
-    rows one by one), a prepared INSERT run by executemany elsewhere."""
-    connection = db.session.connection()
-    dialect = connection.dialect
-    converters = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    values = _converted(table, rows, names, converters)
-    if dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
-        cursor.close()
-        return
-    statement = sa.insert(table).compile(dialect=dialect, column_keys=names)
-    # The driver takes the values in the statement's order of columns.
-    order = [names.index(n) for n in statement.positiontup]
-    batch = [tuple(row[i] for i in order) for row in values]
-    if batch:
-        connection.exec_driver_sql(str(statement), batch)
-
-
-def _converted(table: sa.Table, rows: Iterable[tuple], names, converters) -> Iterator[tuple]:
-    """Each row as the columns' types store it. Enum members, dates and the import's own
-    time recur on many rows: each is converted once."""
-    steps = [
-        (i, convert, {} if isinstance(table.c[name].type, _RECURRING) else None)
-        for i, (name, convert) in enumerate(zip(names, converters, strict=True))
-        if convert is not None
-    ]
-    for row in rows:
-        if not steps:
-            yield row
-            continue
-        out = list(row)
-        for i, convert, seen in steps:
-            value = out[i]
-            if value is None:
-                continue
-            if seen is None:
-                out[i] = convert(value)
-            else:
-                if value not in seen:
-                    seen[value] = convert(value)
-                out[i] = seen[value]
-        yield tuple(out)
-
-
-_RECURRING = (sa.Enum, sa.Date, UTCDateTime)
 
 
 # The customer table's columns an import fills: what ``dossier.check`` returns that the
@@ -987,10 +906,10 @@ def _write_tags(customers: list[_Customer]) -> None:
     known = _tag_ids(wanted)
     missing = [n for n in wanted if n not in known]
     if missing:
-        bulk_insert(Tag.__table__, ["name"], [(n,) for n in missing])
+        bulk.insert(Tag.__table__, ["name"], [(n,) for n in missing])
         known.update(_tag_ids(missing))
     links = [(c.id, known[t]) for c in customers for t in c.values["tags"]]
-    bulk_insert(customer_tag, ["customer_id", "tag_id"], links)
+    bulk.insert(customer_tag, ["customer_id", "tag_id"], links)
 
 
 def _write_policies(customers, at: datetime, actor_id: int | None, reason: str) -> int:
@@ -1009,8 +928,8 @@ def _write_policies(customers, at: datetime, actor_id: int | None, reason: str) 
     if not rows:
         return 0
     names = list(rows[0])
-    bulk_insert(Policy.__table__, names, [tuple(r[n] for n in names) for r in rows])
-    for low, high in _runs(sorted({r["customer_id"] for r in rows})):
+    bulk.insert(Policy.__table__, names, [tuple(r[n] for n in names) for r in rows])
+    for low, high in bulk.id_ranges(sorted({r["customer_id"] for r in rows})):
         holders = Policy.customer_id.between(low, high)
         _audit_created(Policy, Policy.id, holders, actor_id, at, reason)
     return len(rows)
