@@ -1,11 +1,11 @@
 """Customer export (客户导出): any filtered customer list as CSV or XLSX.
 
-The columns and headers are the importer's, in the user's language, so that an export
-imports again. Phones are masked unless the user's role allows full numbers
-(``access.sees_full_phones``); text a spreadsheet would run as a formula is neutralised;
-every export is audited: who, which filters, how many rows, masked or not. Rows are read
-from the database in batches and written as they come, so a list of any length fits in
-little memory.
+The columns and headers are those an import reads (``customer_columns``), in the user's
+language, so that an export imports again. Phones are masked unless the user's role allows
+full numbers (``access.sees_full_phones``); text a spreadsheet would run as a formula is
+neutralised; every export is audited: who, which filters, how many rows, masked or not.
+Rows are read from the database in batches and written as they come, so a list of any
+length fits in little memory.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from sqlalchemy.orm import selectinload
 from crm import labels
 from crm.extensions import db
 from crm.models import Branch, Customer, Staff
-from crm.services import access, audit, importer, spreadsheets
+from crm.services import access, audit, customer_columns, spreadsheets
 from crm.services.clock import local_today
 from crm.services.customer_list import CustomerFilters, filtered_query
 from crm.services.phones import mask_phone, national_digits
 
-# The importer's columns an export fills, in this order ("quadrant" is read back and ignored).
+# The columns an export fills, in this order ("quadrant" is read back and ignored).
 FIELDS = (
     "name",
     "phone",
@@ -104,7 +104,7 @@ def start_export(user: Staff, filters: CustomerFilters, format: Format) -> Expor
 
 
 def headers() -> list[str]:
-    return [importer.BY_FIELD[f].header() for f in FIELDS]
+    return [customer_columns.BY_FIELD[f].header() for f in FIELDS]
 
 
 def _customers(export: Export) -> Iterator[Customer]:

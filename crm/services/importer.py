@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from crm import labels
@@ -38,6 +38,15 @@ from crm.models import AuditLog, Branch, Customer, Policy, QuadrantEvent, Staff,
 from crm.models.base import utcnow
 from crm.models.enums import Channel, Gender, MoveCause, PaymentMode, ProductType, RiskLevel, Role
 from crm.services import audit, bulk, dossier, policies, spreadsheets, tiering
+from crm.services.customer_columns import (
+    BY_FIELD,
+    IGNORED,
+    POLICY_FIELDS,
+    Layout,
+    header_key,
+    header_table,
+    layout_of,
+)
 from crm.services.inputs import InvalidInput
 
 # A bank's list for one branch runs to tens of thousands; past this, split the file.
@@ -45,6 +54,9 @@ DEFAULT_MAX_ROWS = 100_000
 # Enough for 100,000 rows of CSV with every column filled.
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 CHUNK = 5_000  # tag names per IN (…); well under every driver's limit of parameters
+
+# The dossier rules name owner and branch by id; the file names them by their columns.
+CHECK_FIELD = {"owner_id": "owner", "branch_id": "branch", "product_id": "product_name"}
 
 Progress = Callable[[str, int, int], None]  # (stage "check" or "write", done, total)
 
@@ -65,144 +77,6 @@ def max_rows() -> int:
 
 def max_bytes() -> int:
     return int(current_app.config.get("CRM_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-# --- columns ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column the importer reads: the field, its header in each language, other names."""
-
-    field: str
-    zh: str
-    en: str
-    aliases: tuple[str, ...] = ()
-    policy: bool = False
-
-    def header(self) -> str:
-        """The header in the user's language (exports write it; reports name it)."""
-        locale = get_locale()
-        return self.zh if locale is not None and locale.language == "zh" else self.en
-
-
-COLUMNS = (
-    Column("name", "姓名", "name", ("客户姓名", "客户名称", "名字", "customer name", "full name")),
-    Column(
-        "phone",
-        "手机",
-        "phone",
-        ("手机号", "手机号码", "电话", "联系电话", "移动电话", "mobile", "mobile phone"),
-    ),
-    Column("gender", "性别", "gender", ("sex",)),
-    Column("birth_date", "出生日期", "birth date", ("生日", "date of birth", "birthday")),
-    Column(
-        "liquid_assets",
-        "流动资产",
-        "liquid assets",
-        ("可投资资产", "金融资产", "investable assets", "liquid assets cny"),
-    ),
-    Column("assets_as_of", "资产日期", "assets as of", ("资产截至日期",)),
-    Column("willingness", "意愿", "willingness", ("意愿度", "意愿分", "客户成熟度")),
-    Column("risk_level", "风险等级", "risk level", ("风险承受能力", "风险评级")),
-    Column("channel", "获客渠道", "channel", ("渠道", "客户来源", "acquisition channel")),
-    Column("owner", "客户经理", "owner", ("理财经理", "归属客户经理", "relationship manager")),
-    Column("branch", "网点", "branch", ("所属网点", "支行")),
-    Column("tags", "标签", "tags", ("tag",)),
-    Column("sms_consent", "短信同意", "sms consent", ("营销同意", "短信营销同意")),
-    Column("email", "邮箱", "email", ("电子邮箱", "电邮", "e-mail")),
-    Column("occupation", "职业", "occupation", ()),
-    Column("family_notes", "家庭情况", "family", ("家庭",)),
-    Column("interests_notes", "兴趣爱好", "interests", ("爱好", "兴趣")),
-    Column("notes", "备注", "notes", ("说明", "remarks")),
-    Column("policy_number", "保单号", "policy number", ("保单号码", "policy no"), True),
-    Column("product_name", "产品名称", "product name", ("产品", "险种名称"), True),
-    Column("product_type", "险种", "product type", ("险种类型",), True),
-    Column("premium", "保费", "premium", ("保险费",), True),
-    Column("payment_mode", "缴费方式", "payment mode", ("交费方式",), True),
-    Column("start_date", "生效日期", "start date", ("承保日期", "起保日期"), True),
-    Column("maturity_date", "满期日", "maturity date", ("满期日期", "到期日"), True),
-    # Written by exports and rejects files, read back without complaint, never stored:
-    # the quadrant follows from assets and willingness, the reason was ours.
-    Column("quadrant", "分层", "quadrant", ("客户分层",)),
-    Column("reason", "错误原因", "reason", ("原因",)),
-)
-BY_FIELD = {c.field: c for c in COLUMNS}
-REQUIRED = ("name", "phone")
-IGNORED = ("quadrant", "reason")
-POLICY_FIELDS = tuple(c.field for c in COLUMNS if c.policy)
-# The dossier rules name owner and branch by id; the file names them by their columns.
-CHECK_FIELD = {"owner_id": "owner", "branch_id": "branch", "product_id": "product_name"}
-
-
-def header_key(text: str) -> str:
-    """A header as compared: width, case, spaces, marks and a unit in brackets ignored."""
-    text = unicodedata.normalize("NFKC", text).strip().lower()
-    text = re.sub(r"\([^)]*\)$", "", text)  # 流动资产（元）, liquid assets (CNY)
-    return re.sub(r"[\s_\-*:.]", "", text)
-
-
-def _header_table() -> dict[str, Column]:
-    table = {}
-    for column in COLUMNS:
-        for name in (column.zh, column.en, column.field, *column.aliases):
-            table[header_key(name)] = column
-    return table
-
-
-@dataclass
-class Layout:
-    """Where each known column is in the file, and what its header says there."""
-
-    index: dict[str, int]
-    headers: list[str]
-    ignored: list[str]
-
-    def header(self, field_name: str | None) -> str:
-        """The column as the user knows it: their header if the file has it, else ours."""
-        if field_name is None:
-            return ""
-        if field_name in self.index:
-            return self.headers[self.index[field_name]]
-        return BY_FIELD[field_name].header() if field_name in BY_FIELD else field_name
-
-
-def layout_of(headers: list[str]) -> Layout:
-    """Map headers to columns; refuse two columns read as one, or a required one missing."""
-    table = _header_table()
-    index: dict[str, int] = {}
-    ignored = []
-    for position, text in enumerate(headers):
-        column = table.get(header_key(text)) if text.strip() else None
-        if column is None:
-            if text.strip():
-                ignored.append(text.strip())
-            continue
-        if column.field in index:
-            raise InvalidInput(
-                {
-                    "file": _l(
-                        "Two columns, “%(a)s” and “%(b)s”, are both read as %(what)s; keep one.",
-                        a=headers[index[column.field]].strip(),
-                        b=text.strip(),
-                        what=column.header(),
-                    )
-                }
-            )
-        index[column.field] = position
-    missing = [BY_FIELD[f].header() for f in REQUIRED if f not in index]
-    if missing:
-        raise InvalidInput(
-            {
-                "file": _l(
-                    "The file has no column for: %(columns)s. The first row must name the "
-                    "columns, such as %(example)s.",
-                    columns=", ".join(missing),
-                    example=", ".join(BY_FIELD[f].header() for f in ("name", "phone", "gender")),
-                )
-            }
-        )
-    return Layout(index, [h.strip() for h in headers], ignored)
 
 
 # --- reading files ---------------------------------------------------------------------
@@ -245,7 +119,7 @@ def open_sheet(name: str, data: bytes) -> Iterator[Sheet]:
 def _find_header(numbered: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
     """The header row: the first within ten rows that names two known columns (banks put a
     title above it), else the first that is not blank."""
-    table = _header_table()
+    table = header_table()
     seen: list[tuple[int, list[str]]] = []
     for line, cells in numbered:
         if spreadsheets.is_blank(cells):

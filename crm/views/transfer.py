@@ -38,7 +38,7 @@ from wtforms import RadioField, SelectChoice
 
 from crm.extensions import db
 from crm.forms import Form
-from crm.services import exporter, importer
+from crm.services import customer_columns, exporter, importer
 from crm.services.customer_list import CustomerFilters
 from crm.services.inputs import InvalidInput
 
@@ -189,8 +189,9 @@ def upload():
 
 
 def _upload_page(form: ImportForm, status: int = 200):
-    columns = [c for c in importer.COLUMNS if c.field not in importer.IGNORED]
-    return render_template("transfer/upload.html", form=form, columns=columns), status
+    return render_template(
+        "transfer/upload.html", form=form, columns=customer_columns.STORED
+    ), status
 
 
 def _report_page(token: str, report: importer.Report, error=None, status: int = 200):
