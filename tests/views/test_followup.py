@@ -1,6 +1,7 @@
 """Maturity follow-up as staff and managers use it: the day's call-backs and their quota,
-recording one, complaints and their 7-day answer, the manager's targets page, referrals on the
-dossier, suitability on the forms, and the acquisition channel on the list and the grid."""
+recording one, the call-backs on the dossier, the manager's targets page and the demo bank's
+follow-up work. Complaints are `tests/views/test_complaints.py`'s; referrals, suitability and
+channels `tests/views/test_referrals.py`'s."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import (
-    AuditLog,
     Complaint,
     Customer,
     Experience,
@@ -31,11 +31,10 @@ from crm.models.enums import (
     ProductType,
     Quadrant,
 )
-from crm.services import complaints, experiences, followup, tiering
+from crm.services import complaints, followup, tiering
 from crm.services.clock import local_today
-from tests.conftest import make_customer
+from tests.support.pages import EN, count, flash, text_of
 
-EN = {"Accept-Language": "en"}
 _numbers = iter(range(1, 1_000_000))
 
 
@@ -72,23 +71,8 @@ def callback_of(p: Policy) -> MaturityCallback:
     ).one()
 
 
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
 def product(name: str) -> Product:
     return db.session.scalars(sa.select(Product).where(Product.name == name)).one()
-
-
-def text_of(page: str) -> str:
-    """The text of a page's main part (or of a fragment), tags dropped, spaces collapsed."""
-    main = page.split("<main>", 1)[-1]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)).strip()
-
-
-def flash(page: str) -> str:
-    return re.search(r'<p class="flash[^"]*" role="status">([^<]*)</p>', page)[1]
 
 
 def progress(page: str) -> str:
@@ -247,116 +231,6 @@ def test_a_stale_call_back_form_is_refused_with_409(world, day_of_calls, auth):
     assert count(Experience) == 0
 
 
-# --- complaints --------------------------------------------------------------------------------
-
-
-def test_opening_a_complaint_lowers_willingness_and_sets_the_answer_due(world, auth):
-    customer = world.alice_customer
-    auth.login("alice")
-    response = auth.client.post(
-        f"/customers/{customer.id}/complaints/new",
-        # Entered in the branch's local time (Shanghai, UTC+8).
-        data={"point": "满期金到账晚了三天", "opened_at": "2025-03-02T09:30"},
-        headers=EN,
-        follow_redirects=True,
-    )
-    page = response.get_data(as_text=True)
-    assert response.request.path == f"/customers/{customer.id}"
-    assert "Complaint recorded. A definite answer is due by 3/9/25, 9:30" in flash(page)
-    assert "满期金到账晚了三天" in page and "overdue" in text_of(page)
-
-    db.session.expire_all()
-    saved = db.session.scalars(sa.select(Complaint)).one()
-    assert saved.opened_at == datetime(2025, 3, 2, 1, 30, tzinfo=UTC)
-    assert saved.due_at == datetime(2025, 3, 9, 1, 30, tzinfo=UTC)
-    assert db.session.get(Customer, customer.id).willingness == 30  # 40 − 10
-    listed = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
-    assert f'data-complaint="{saved.id}" class="overdue"' in listed
-
-
-def test_a_complaint_without_its_point_is_refused(world, auth):
-    auth.login("alice")
-    response = auth.client.post(
-        f"/customers/{world.alice_customer.id}/complaints/new", data={"point": " "}, headers=EN
-    )
-    assert response.status_code == 422
-    assert "Say what the customer complains about." in response.get_data(as_text=True)
-    assert count(Complaint) == 0
-    assert db.session.get(Customer, world.alice_customer.id).willingness == 40
-
-
-def test_an_answer_before_the_complaint_was_opened_is_refused(world, auth):
-    opened = datetime(2025, 3, 2, 1, 30, tzinfo=UTC)
-    complaint = complaints.open_complaint(
-        world.alice, world.alice_customer, {"point": "态度差", "opened_at": opened}
-    )
-    db.session.commit()
-    auth.login("alice")
-    response = auth.client.post(
-        f"/complaints/{complaint.id}/answer",
-        data={
-            "handling_opinion": "已致歉",
-            "non_routine_surrender": "no",
-            "satisfied": "yes",
-            "answered_at": "2025-03-02T09:00",  # 30 minutes before it came in
-            "version": str(complaint.version),
-        },
-        headers=EN,
-    )
-    assert response.status_code == 422
-    assert "cannot be answered before it was opened" in response.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(Complaint, complaint.id).answered_at is None
-    assert count_answers() == 0
-
-    ok = auth.client.post(
-        f"/complaints/{complaint.id}/answer",
-        data={
-            "handling_opinion": "已致歉",
-            "non_routine_surrender": "no",
-            "satisfied": "yes",
-            "answered_at": "2025-03-05T16:00",
-            "version": str(complaint.version),
-        },
-        headers=EN,
-        follow_redirects=True,
-    )
-    assert "Complaint answered within its due time." in flash(ok.get_data(as_text=True))
-    db.session.expire_all()
-    assert db.session.get(Complaint, complaint.id).answered_at == datetime(
-        2025, 3, 5, 8, 0, tzinfo=UTC
-    )
-
-
-def count_answers() -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(AuditLog)
-        .where(AuditLog.entity == "complaint", AuditLog.action == "answer")
-    )
-
-
-def test_a_complaint_is_overdue_just_after_its_due_time_and_not_at_it(world, auth, monkeypatch):
-    opened = datetime(2025, 3, 2, 1, 30, tzinfo=UTC)
-    complaint = complaints.open_complaint(
-        world.alice, world.alice_customer, {"point": "理赔慢", "opened_at": opened}
-    )
-    db.session.commit()
-    due = complaint.due_at
-    assert due == opened + timedelta(days=7)
-    auth.login("alice")
-
-    monkeypatch.setattr(complaints, "utcnow", lambda: due)
-    at_due = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
-    assert f'data-complaint="{complaint.id}" class=""' in at_due
-    assert "3/9/25, 9:30" in at_due  # the due time in the branch's zone (UTC+8)
-
-    monkeypatch.setattr(complaints, "utcnow", lambda: due + timedelta(seconds=1))
-    after = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
-    assert f'data-complaint="{complaint.id}" class="overdue"' in after
-    assert "1 overdue" in text_of(after)
-
-
 # --- the manager's page ----------------------------------------------------------------------
 
 
@@ -501,23 +375,7 @@ def test_followup_page_is_for_managers_and_explains_bad_input(world, outcomes, a
     assert "Enter dates as YYYY-MM-DD" in page and "staff members are shown" in page
 
 
-# --- referrals, suitability, channels -----------------------------------------------------------
-
-
-def dossier_form(customer: Customer, **changes) -> dict:
-    data = {
-        "name": customer.name,
-        "phone": "",
-        "gender": "unspecified",
-        "risk_level": customer.risk_level.value,
-        "liquid_assets": str(customer.liquid_assets),
-        "willingness": str(customer.willingness),
-        "channel": customer.channel.value if customer.channel else "",
-        "owner_id": str(customer.owner_id),
-        "branch_id": str(customer.branch_id),
-        "version": str(customer.version),
-    }
-    return data | changes
+# --- the dossier and the demo bank ------------------------------------------------------------
 
 
 def test_the_dossier_lists_its_open_call_backs_until_they_are_recorded(world, auth):
@@ -544,136 +402,6 @@ def test_the_dossier_lists_its_open_call_backs_until_they_are_recorded(world, au
     )
     assert response.status_code == 302
     assert "No call-back due." in section() and maturing.policy_number not in section()
-
-
-def test_a_referral_cycle_is_refused_and_the_chain_shows_both_ways(world, auth):
-    a = world.alice_customer
-    b = make_customer(world.alice, "周杰", "+8613700004444", referred_by=a)
-    c = make_customer(world.alice, "吴敏", "+8613700005555", referred_by=b)
-    db.session.commit()
-    auth.login("alice")
-    response = auth.client.post(
-        f"/customers/{a.id}/edit", data=dossier_form(a, referred_by_id=str(c.id)), headers=EN
-    )
-    assert "cannot go round in a circle" in response.get_data(as_text=True)
-    db.session.expire_all()
-    assert db.session.get(Customer, a.id).referred_by_id is None
-
-    chain = auth.client.get(f"/customers/{b.id}", headers=EN).get_data(as_text=True)
-    referrals = text_of(chain.split('data-testid="referrals"', 1)[1].split("</div>", 1)[0])
-    assert "Referred by: 张伟" in referrals and "Brought in: ↳ 吴敏" in referrals
-    top = auth.client.get(f"/customers/{a.id}", headers=EN).get_data(as_text=True)
-    assert "(2 steps down)" in top and "吴敏" in top
-
-
-def test_a_referrer_of_another_branch_appears_without_a_name(world, auth):
-    world.alice_customer.referred_by = world.carol_customer
-    db.session.commit()
-    auth.login("manager")
-    page = auth.client.get(f"/customers/{world.alice_customer.id}", headers=EN)
-    text = page.get_data(as_text=True)
-    assert "a customer of another branch" in text and "王芳" not in text
-
-
-def policy_form(**changes) -> dict:
-    return {
-        "policy_number": "BX2024009",
-        "product_id": "",
-        "product_name": "",
-        "product_type": "participating",
-        "premium": "100000",
-        "payment_mode": "single",
-        "start_date": "2024-01-01",
-        "maturity_date": "2029-01-01",
-        "status": "in_force",
-    } | changes
-
-
-def test_a_sale_above_the_risk_level_is_refused_through_the_policy_form(world, auth):
-    customer = world.alice_customer  # R1
-    url = f"/customers/{customer.id}/policies/new"
-    auth.login("alice")
-    form = auth.client.get(url, headers=EN).get_data(as_text=True)
-    assert "投资连结保险" in form and "R1 conservative" in form
-    refused = auth.client.post(
-        url, data=policy_form(product_id=str(product("投资连结保险").id)), headers=EN
-    )
-    page = refused.get_data(as_text=True)
-    assert "rated R4, above the customer's risk level R1" in html.unescape(page)
-    by_type = auth.client.post(
-        url, data=policy_form(product_name="某万能险", product_type="universal")
-    )
-    assert by_type.status_code == 200  # refused: universal life is R3 by its type
-    assert count(Policy) == 0
-
-    sold = auth.client.post(url, data=policy_form(product_id=str(product("意外伤害保险").id)))
-    assert sold.status_code == 302
-    saved = db.session.scalars(sa.select(Policy)).one()
-    assert saved.product_name == "意外伤害保险" and saved.product_type == ProductType.ACCIDENT
-
-
-def test_an_experience_recommending_an_unsuitable_product_is_refused(world, auth):
-    experience = experiences.add_experience(
-        world.alice, world.alice_customer, {"category": "visit", "due_on": local_today()}
-    )
-    db.session.commit()
-    auth.login("alice")
-    data = {
-        "outcome": "done",
-        "held_on": local_today().isoformat(),
-        "response": "positive",
-        "product_id": str(product("万能型终身寿险").id),
-        "version": str(experience.version),
-        "customer_version": str(world.alice_customer.version),
-    }
-    refused = auth.client.post(f"/experiences/{experience.id}/record", data=data, headers=EN)
-    assert "rated R3, above the customer's risk level R1" in html.unescape(
-        refused.get_data(as_text=True)
-    )
-    db.session.expire_all()
-    assert db.session.get(Experience, experience.id).recorded_at is None
-    ok = auth.client.post(
-        f"/experiences/{experience.id}/record",
-        data=data | {"product_id": str(product("重大疾病保险").id)},
-    )
-    assert ok.status_code == 302
-    db.session.expire_all()
-    assert db.session.get(Experience, experience.id).product.name == "重大疾病保险"
-
-
-def test_the_customer_list_filters_by_channel(world, auth):
-    world.alice_customer.channel = Channel.REFERRAL
-    world.bob_customer.channel = Channel.COLD_VISIT
-    db.session.commit()
-    auth.login("manager")
-    page = auth.client.get("/customers?channel=referral", headers=EN).get_data(as_text=True)
-    assert "张伟" in page and "李娜" not in page
-    assert '<option value="referral" selected>Referral</option>' in page
-    everyone = auth.client.get("/customers?channel=nonsense").get_data(as_text=True)
-    assert "张伟" in everyone and "李娜" in everyone
-
-
-def test_the_grid_splits_customers_by_channel(world, auth):
-    extra = make_customer(world.alice, "钱多", "+8613700006666", willingness=80)
-    world.alice_customer.channel = Channel.REFERRAL
-    extra.channel = Channel.REFERRAL
-    world.bob_customer.channel = Channel.EVENT
-    for c in (world.alice_customer, extra, world.bob_customer):
-        tiering.place(c, MoveCause.IMPORT, None, first=True)
-    db.session.commit()
-    auth.login("manager")
-    page = auth.client.get("/grid", headers=EN).get_data(as_text=True)
-    split = page.split('data-testid="channel-split"', 1)[1]
-    referral = split.split('data-channel="referral"', 1)[1].split("</tr>", 1)[0]
-    assert re.search(r'data-quadrant="develop">.*?>1</a>', referral)
-    assert re.search(r'data-quadrant="maintain">.*?>1</a>', referral)
-    assert text_of(referral).endswith("2")
-    assert 'data-channel="event"' in split and "王芳" not in page
-
-    only_events = auth.client.get("/grid?channel=event", headers=EN).get_data(as_text=True)
-    assert 'data-channel="referral"' not in only_events
-    link = re.search(r'href="([^"]*quadrant=develop[^"]*)"', only_events)[1]
-    assert "channel=event" in link.replace("&amp;", "&")
 
 
 def test_the_demo_bank_gives_every_relationship_manager_follow_up_work(app, runner, auth):
