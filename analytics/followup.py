@@ -1,6 +1,6 @@
 """Maturity follow-up (满期回访, seed 003): call-back quotas, the seed's targets, complaint SLA.
 
-The targets are counted as ``crm.services.followup.outcomes`` counts them for the app's
+The targets are counted as ``crm.services.followup.calls.outcomes`` counts them for the app's
 follow-up page (the test suite checks that the two agree on one database):
 
 - policy conversion: participating-policy maturities whose customer chose a new policy;
@@ -23,7 +23,7 @@ import pandas as pd
 from crm.models.enums import CallbackIntent, ProductType
 
 # Imported, not restated: which intents keep a universal-life policy is the app's rule.
-from crm.services.followup import RETAINED
+from crm.services.followup.calls import RETAINED
 
 MEASURES = (
     ("policy_conversion", "converted_to_policy", "participating"),

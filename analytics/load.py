@@ -89,7 +89,7 @@ class Source:
 
     def cost_limits(self) -> dict[str, float]:
         """Per-customer 12-month budget per quadrant, as the app has it (``matrix``)."""
-        from crm.services import matrix
+        from crm.services.planning import matrix
 
         with self.app.app_context():
             return {q.value: float(amount) for q, amount in matrix.cost_limits().items()}
@@ -373,7 +373,7 @@ def complaints(source: Source) -> pd.DataFrame:
 def budget_usage(source: Source, as_of: date | None = None) -> pd.DataFrame:
     """Each customer's budget use as of a day, as the app counts it (``budget``: committed
     plus spent over the rolling 12 months): customer, quadrant, limit, used."""
-    from crm.services import budget
+    from crm.services.planning import budget
 
     as_of = as_of or source.today()
     with source.app.app_context():

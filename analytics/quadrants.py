@@ -72,7 +72,7 @@ def is_upward(from_quadrant: str | None, to_quadrant: str) -> bool:
 def cutoff(when, tz) -> pd.Timestamp:
     """The first instant *not* included "as of ``when``": the start of the next day in
     ``tz`` for a date (or a date string); for an aware time, just after it (an event at
-    that very instant counts, as in ``crm.services.tiering.quadrants_as_of``)."""
+    that very instant counts, as in ``crm.services.customers.tiering.quadrants_as_of``)."""
     if isinstance(when, str) and len(when.strip()) == 10:
         when = date.fromisoformat(when.strip())
     if isinstance(when, date) and not isinstance(when, datetime):

@@ -23,7 +23,7 @@ from bench.common import maintenance
 from crm.extensions import db
 from crm.models import Branch, Customer, QuadrantEvent, Staff
 from crm.models.enums import BranchStage, MoveCause, Role
-from crm.services.tiering import Thresholds, insert_events, quadrant_case
+from crm.services.customers.tiering import Thresholds, insert_events, quadrant_case
 
 DEFAULTS = Thresholds(Decimal("1000000"), 60)
 SEED = 20261123

@@ -52,7 +52,7 @@ from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage
 from crm.models.enums import ExperienceStatus, MessagePurpose, OutboxStatus, PlanOrigin
 from crm.providers.console import ConsoleProvider
-from crm.services import outbox
+from crm.services.outreach import outbox
 
 DEFAULT_CUSTOMERS = 120_000
 DEFAULT_MESSAGES = 100_000

@@ -63,7 +63,7 @@ from crm import create_app
 from crm.extensions import db
 from crm.models import AuditLog, Branch, Customer, QuadrantEvent, Staff, Tag, customer_tag
 from crm.models.enums import BranchStage, Role
-from crm.services.importer import import_file
+from crm.services.transfer.importer import import_file
 
 DEFAULT_CUSTOMERS = 100_000
 DEFAULT_EXISTING = 100_000

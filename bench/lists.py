@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import Customer, Staff
 from crm.models.enums import Quadrant
-from crm.services.customer_list import CustomerFilters, list_customers
+from crm.services.customers.customer_list import CustomerFilters, list_customers
 
 PASSWORD = "bench-password-1"  # of the bank's `bench` and `manager01`
 LIST_RATIO_TARGET = 3.0

@@ -58,7 +58,7 @@ from bench.common import (
 from crm import create_app
 from crm.extensions import db
 from crm.models import Customer, Experience
-from crm.services.planner import plan_contacts, reachable_by_sms
+from crm.services.planning.planner import plan_contacts, reachable_by_sms
 
 DEFAULT_CUSTOMERS = 1_000_000
 TODAY = date(2026, 11, 23)

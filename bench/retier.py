@@ -50,7 +50,7 @@ from bench.common import (
 from crm import create_app
 from crm.extensions import db
 from crm.models import Customer, QuadrantEvent
-from crm.services.tiering import Thresholds, quadrant_case, retier_all
+from crm.services.customers.tiering import Thresholds, quadrant_case, retier_all
 
 DEFAULT_CUSTOMERS = 1_000_000
 NEW = Thresholds(Decimal("500000"), 50)

@@ -84,7 +84,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = i18n.LOGIN_REQUIRED
     login_manager.login_message_category = "warning"
 
-    from crm.services.dbsetup import configure_engine, end_read_transaction
+    from crm.core.dbsetup import configure_engine, end_read_transaction
 
     with app.app_context():
         configure_engine(db.engine)

@@ -8,10 +8,13 @@ import click
 from flask.cli import with_appcontext
 
 from crm import labels
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models.enums import BranchStage, Role
-from crm.services import demo, planner, staffing, tiering
-from crm.services.inputs import InvalidInput
+from crm.services.accounts import staffing
+from crm.services.customers import tiering
+from crm.services.planning import planner
+from crm.services.simulation import demo
 
 
 @click.group("crm")
@@ -151,7 +154,7 @@ def plan_command(days: int | None):
     """Fill every customer's plan from the cadence rules (idempotent: twice plans nothing twice)."""
     from datetime import timedelta
 
-    from crm.services.clock import local_today
+    from crm.core.clock import local_today
 
     today = local_today()
     until = planner.horizon(today) if days is None else today + timedelta(days=days)
@@ -170,13 +173,13 @@ def plan_command(days: int | None):
 @with_appcontext
 def maturity_scan_command(today):
     """Make the call-back tasks for policies maturing up to the end of next month (idempotent)."""
-    from crm.services import followup
-    from crm.services.clock import local_today
+    from crm.core.clock import local_today
+    from crm.services.followup import calls
 
     day = today.date() if today else local_today()
-    made = followup.maturity_scan(day)
+    made = calls.maturity_scan(day)
     db.session.commit()
-    start, end = followup.scan_window(day)
+    start, end = calls.scan_window(day)
     click.echo(
         f"Made {made} call-back tasks for policies maturing {start.isoformat()} to "
         f"{end.isoformat()}."
@@ -197,7 +200,7 @@ def simulate_command(months: int, seed: int, customers: int, start):
     """Fill an empty database with months of simulated history: the demo bank, then every
     day lived by the real planner, dispatcher, staff actions and follow-up (deterministic per
     seed; SMS go to the console provider)."""
-    from crm.services import simulator
+    from crm.services.simulation import simulator
 
     try:
         summary = _with_progress(
@@ -293,7 +296,7 @@ def api_token_group():
 @with_appcontext
 def api_token_issue(username: str, name: str):
     """Issue a token acting as USERNAME; it is printed this once (only its hash is kept)."""
-    from crm.services import api_tokens
+    from crm.services.accounts import api_tokens
 
     staff = api_tokens.staff_named(username)
     if staff is None:
@@ -312,7 +315,7 @@ def api_token_issue(username: str, name: str):
 @with_appcontext
 def api_token_revoke(token_id: int):
     """Revoke token TOKEN_ID: requests with it are refused from now on."""
-    from crm.services import api_tokens
+    from crm.services.accounts import api_tokens
 
     token = api_tokens.get(token_id)
     if token is None:
@@ -351,7 +354,7 @@ def import_command(file: Path, valid_only: bool, rejects_path: Path | None, user
     import sqlalchemy as sa
 
     from crm.models import Staff
-    from crm.services import importer
+    from crm.services.transfer import importer
 
     user = None
     if username is not None:

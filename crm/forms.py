@@ -22,9 +22,9 @@ from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.validators import InputRequired, Optional
 
 from crm import labels
+from crm.core.clock import business_zone
+from crm.core.inputs import InvalidInput
 from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus
-from crm.services.clock import business_zone
-from crm.services.inputs import InvalidInput
 
 
 class Form(FlaskForm):

@@ -18,6 +18,7 @@ from crm import create_app
 from crm.extensions import db
 from crm.models import Base, Branch, Customer, Staff
 from crm.models.enums import BranchStage, Role
+from crm.services.accounts import api_tokens
 from tests.support.pgserver import PostgresServer
 
 BACKENDS = ("sqlite", "postgresql")
@@ -226,6 +227,18 @@ def world(app) -> World:
     )
     db.session.commit()
     return w
+
+
+@pytest.fixture
+def token_for(world):
+    """Issue a token (as the admin) for a staff member of the world; return its plaintext."""
+
+    def issue(staff) -> str:
+        _, plaintext = api_tokens.issue(world.admin, staff, f"tests for {staff.username}")
+        db.session.commit()
+        return plaintext
+
+    return issue
 
 
 class Auth:

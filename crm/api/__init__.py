@@ -1,5 +1,5 @@
 """The JSON API (/api/v1/): customers, policies, experiences and quadrant events for other
-systems, authenticated by per-staff tokens (``crm.services.api_tokens``).
+systems, authenticated by per-staff tokens (``crm.services.accounts.api_tokens``).
 
 Built on flask-smorest: marshmallow schemas both check what comes in and describe it, so
 the OpenAPI description at /api/v1/openapi.json is generated from what is enforced.

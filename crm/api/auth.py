@@ -1,7 +1,7 @@
 """Who is calling: a bearer token an admin issued (never the browser's session cookie).
 
 The API then acts as the token's staff member, with exactly the rights that member has
-in the web interface (``crm.services.access``).
+in the web interface (``crm.core.access``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask_smorest import abort
 
 from crm.extensions import db
 from crm.models import Staff
-from crm.services import api_tokens
+from crm.services.accounts import api_tokens
 
 CHALLENGE = 'Bearer realm="crm"'
 

@@ -1,7 +1,7 @@
 """Customer dossiers (客户档案) over the API: list, read, open, revise.
 
-The same service functions as the web forms (``crm.services.dossier``), so the same rules,
-audit rows and conflict detection; the same scope (``crm.services.access``): a customer
+The same service functions as the web forms (``crm.services.customers.dossier``), so the same rules,
+audit rows and conflict detection; the same scope (``crm.core.access``): a customer
 the token's staff member may not see does not exist (404).
 """
 
@@ -23,11 +23,12 @@ from crm.api.schemas import (
     CustomerPage,
     CustomerUpdate,
 )
+from crm.core import access, revisions
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models import Customer
-from crm.services import access, dossier
-from crm.services.customer_list import CustomerFilters, filtered_query
-from crm.services.inputs import InvalidInput
+from crm.services.customers import dossier
+from crm.services.customers.customer_list import CustomerFilters, filtered_query
 
 blp = Blueprint("Customers", __name__, description="Customer dossiers (客户档案).")
 
@@ -97,7 +98,7 @@ class CustomerItem(MethodView):
             )
         except InvalidInput as error:
             errors.refuse(error)
-        except dossier.StaleDossier as stale:
+        except revisions.StaleDossier as stale:
             errors.conflict(
                 stale, lambda: {"current_version": db.session.get(Customer, customer_id).version}
             )

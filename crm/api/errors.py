@@ -20,9 +20,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from crm.core.inputs import InvalidInput
+from crm.core.revisions import StaleDossier
 from crm.extensions import db
-from crm.services.dossier import StaleDossier
-from crm.services.inputs import InvalidInput
 
 API_PATHS = "/api/"
 

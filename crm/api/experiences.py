@@ -21,11 +21,12 @@ from crm.api.schemas import (
     ExperienceRecord,
     RecordOut,
 )
+from crm.core import access, revisions
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models import Customer, Experience
 from crm.models.enums import ExperienceStatus, Touchpoint
-from crm.services import access, dossier, experiences
-from crm.services.inputs import InvalidInput
+from crm.services.experiences import recording
 
 blp = Blueprint("Experiences", __name__, description="Experiences (客户体验) with customers.")
 
@@ -68,7 +69,7 @@ def plan_experience(data, customer_id: int):
     approval_reason is needed (refused with the reason and by how much otherwise)."""
     customer = customer_or_404(customer_id)
     try:
-        experience = experiences.add_experience(caller(), customer, data)
+        experience = recording.add_experience(caller(), customer, data)
     except InvalidInput as error:
         errors.refuse(error)
     db.session.commit()
@@ -104,12 +105,12 @@ def record_experience(data, experience_id: int):
     expected = locking.expected_version(data.pop("version", None))
     customer_version = data.pop("customer_version")
     try:
-        recorded = experiences.record_experience(
+        recorded = recording.record_experience(
             caller(), experience, data, expected, customer_version
         )
     except InvalidInput as error:
         errors.refuse(error)
-    except dossier.StaleDossier as stale:
+    except revisions.StaleDossier as stale:
         errors.conflict(stale, lambda: _versions(experience_id))
     db.session.commit()
     return {

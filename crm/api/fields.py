@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-from crm.services.inputs import MAX_ID
+from crm.core.inputs import MAX_ID
 
 CENT = Decimal("0.01")
 
@@ -170,7 +170,7 @@ class MaskedPhone(ma.fields.String):
     """A phone number as staff may see it without asking: 138****1234."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        from crm.services.phones import mask_phone
+        from crm.core.phones import mask_phone
 
         return mask_phone(value)
 

@@ -1,6 +1,6 @@
 """Optimistic locking over HTTP: a record's version is its ETag; an update names the
 version it was made from (``version`` in the body, or ``If-Match``), and a version that
-has moved on is answered 409 with nothing written (``crm.services.dossier.StaleDossier``).
+has moved on is answered 409 with nothing written (``crm.core.revisions.StaleDossier``).
 """
 
 from __future__ import annotations

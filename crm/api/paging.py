@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
 from crm.api import fields
+from crm.core.inputs import as_id
 from crm.extensions import db
-from crm.services.inputs import as_id
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -14,11 +14,12 @@ from crm.api.blueprint import Blueprint
 from crm.api.customers import customer_or_404
 from crm.api.paging import page_of
 from crm.api.schemas import PolicyCreate, PolicyListArgs, PolicyOut, PolicyPage, PolicyUpdate
+from crm.core import access, revisions
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models import Customer, Policy
 from crm.models.enums import PolicyStatus, ProductType
-from crm.services import access, dossier, policies
-from crm.services.inputs import InvalidInput
+from crm.services.customers import policies
 
 blp = Blueprint("Policies", __name__, description="Policies (保单) the customers hold.")
 
@@ -85,7 +86,7 @@ class PolicyItem(MethodView):
             policies.update_policy(caller(), policy, {**current, **data}, expected)
         except InvalidInput as error:
             errors.refuse(error)
-        except dossier.StaleDossier as stale:
+        except revisions.StaleDossier as stale:
             errors.conflict(
                 stale, lambda: {"current_version": db.session.get(Policy, policy_id).version}
             )

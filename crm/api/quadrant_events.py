@@ -12,10 +12,10 @@ from crm.api.auth import caller
 from crm.api.blueprint import Blueprint
 from crm.api.paging import page_of
 from crm.api.schemas import QuadrantEventListArgs, QuadrantEventOut, QuadrantEventPage
+from crm.core import access
 from crm.extensions import db
 from crm.models import Customer, QuadrantEvent
 from crm.models.enums import MoveCause, Quadrant
-from crm.services import access
 
 blp = Blueprint(
     "QuadrantEvents", __name__, description="Moves of customers between quadrants (read only)."

@@ -88,7 +88,7 @@ class CustomerOut(ma.Schema):
 
 
 class CustomerFields(Schema):
-    """The dossier's fields a person edits (``crm.services.dossier.DOSSIER_FIELDS``)."""
+    """The dossier's fields a person edits (``crm.services.customers.dossier.DOSSIER_FIELDS``)."""
 
     name = Text(metadata={"example": "赵磊"})
     gender = choice(Gender)

@@ -24,7 +24,7 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-# Set only by ``crm.services.clock.frozen`` (the simulator's controlled clock): while it holds
+# Set only by ``crm.core.clock.frozen`` (the simulator's controlled clock): while it holds
 # an instant, ``utcnow`` answers that instead of the wall clock.
 FROZEN_NOW: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
 

@@ -60,8 +60,8 @@ class Customer(Base):
     liquid_assets: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     assets_as_of: Mapped[date | None] = mapped_column(sa.Date)
     willingness: Mapped[int] = mapped_column(sa.Integer, default=30)
-    # Derived from assets, willingness and the thresholds (crm.services.tiering); kept here
-    # for filtering, and every change of it is a QuadrantEvent.
+    # Derived from assets, willingness and the thresholds (crm.services.customers.tiering);
+    # kept here for filtering, and every change of it is a QuadrantEvent.
     quadrant: Mapped[Quadrant] = mapped_column(
         enum_column(Quadrant, "quadrant"), default=Quadrant.DEVELOP
     )

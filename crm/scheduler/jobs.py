@@ -21,10 +21,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from crm.core.clock import business_zone
 from crm.extensions import db
 from crm.models import JobRun
 from crm.models.base import utcnow
-from crm.services.clock import business_zone
 
 log = logging.getLogger("crm.scheduler")
 
@@ -86,14 +86,14 @@ def resolve(ref: str) -> Callable[[], object]:
 
 def maturity_scan() -> str:
     """Call-back tasks for policies maturing up to the end of next month (满期回访)."""
-    from crm.services import followup
+    from crm.services.followup import calls
 
-    return f"call-backs {followup.maturity_scan()}"
+    return f"call-backs {calls.maturity_scan()}"
 
 
 def plan_contacts() -> str:
     """The rolling planner (滚动计划), up to the configured horizon."""
-    from crm.services import planner
+    from crm.services.planning import planner
 
     until = planner.horizon()
     summary = planner.plan_contacts(until)
@@ -103,7 +103,7 @@ def plan_contacts() -> str:
 def outreach() -> str:
     """Queue the SMS due today, then send what is due: in this order, in one run, so that a
     message queued now goes out in the same minute, and the two never write at once."""
-    from crm.services import outbox
+    from crm.services.outreach import outbox
 
     parts = []
     failed = None
@@ -130,14 +130,14 @@ def outreach() -> str:
 
 def morning_digest() -> str:
     """The staff morning digest (每日提醒)."""
-    from crm.services import notifications
+    from crm.services.outreach import notifications
 
     return f"digests {notifications.send_morning_digest()}"
 
 
 def visit_reminders() -> str:
     """Reminders the day before each visit or event."""
-    from crm.services import notifications
+    from crm.services.outreach import notifications
 
     return f"reminders {notifications.send_visit_reminders()}"
 

@@ -10,11 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import BranchForm, StaffForm, ThresholdsForm
 from crm.models import Branch, Staff
-from crm.services import matrix, staffing, tiering
-from crm.services.inputs import InvalidInput
+from crm.services.accounts import staffing
+from crm.services.customers import tiering
+from crm.services.planning import matrix
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

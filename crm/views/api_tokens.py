@@ -10,11 +10,11 @@ from flask_login import current_user
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
 
+from crm.core.inputs import InvalidInput, as_id
 from crm.extensions import db
 from crm.forms import DomainForm, Form
 from crm.models import Staff
-from crm.services import api_tokens
-from crm.services.inputs import InvalidInput, as_id
+from crm.services.accounts import api_tokens
 from crm.views.admin import admin_required
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")

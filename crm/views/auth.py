@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.extensions import db
 from crm.forms import LoginForm
-from crm.services import auth
+from crm.services.accounts import auth
 
 bp = Blueprint("auth", __name__)
 

@@ -7,22 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from crm.core import access, audit, revisions
+from crm.core.inputs import InvalidInput, as_id
+from crm.core.phones import mask_phone
 from crm.extensions import db
 from crm.forms import CustomerForm, PolicyForm, ReassessForm, product_choices
 from crm.models import Policy
-from crm.services import (
-    access,
-    audit,
-    complaints,
-    dossier,
-    dossier_page,
-    policies,
-    suitability,
-    willingness,
-)
-from crm.services.customer_list import CustomerFilters, list_customers
-from crm.services.inputs import InvalidInput, as_id
-from crm.services.phones import mask_phone
+from crm.services.customers import dossier, policies, suitability, willingness
+from crm.services.customers.customer_list import CustomerFilters, list_customers
+from crm.services.followup import complaints
+from crm.views import dossier_page
 from crm.views.helpers import label
 
 bp = Blueprint("customers", __name__)
@@ -154,7 +148,7 @@ def reassess(customer_id: int):
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
-        except dossier.StaleDossier as stale:
+        except revisions.StaleDossier as stale:
             db.session.rollback()
             form.form_errors.append(
                 _("Someone else saved this dossier while you were editing it.")
@@ -194,7 +188,7 @@ def edit(customer_id: int):
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
-        except dossier.StaleDossier as stale:
+        except revisions.StaleDossier as stale:
             db.session.rollback()
             customer, missed = stale.customer, stale.missed
             # The user's input stays in the form; saving again applies it over the current version.
@@ -251,7 +245,7 @@ def edit_policy(customer_id: int, policy_id: int):
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
-        except dossier.StaleDossier as stale:
+        except revisions.StaleDossier as stale:
             db.session.rollback()
             policy = db.session.get(Policy, policy_id)
             missed = stale.missed

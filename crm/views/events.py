@@ -6,13 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from crm.core import access
+from crm.core.clock import local_today
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import AttendanceForm, GroupEventForm, InviteForm
 from crm.models import Experience, GroupEvent
 from crm.models.enums import ExperienceStatus
-from crm.services import access, events, experiences
-from crm.services.clock import local_today
-from crm.services.inputs import InvalidInput
+from crm.services.experiences import events, recording
 
 bp = Blueprint("events", __name__)
 
@@ -79,7 +80,7 @@ def _event_page(event: GroupEvent, invite=None, attendance=None, attended=None):
         attendance=attendance,
         attended=attended,
         may_record=events.may_record_attendance(current_user, event),
-        may_approve=experiences.may_approve(current_user),
+        may_approve=recording.may_approve(current_user),
     )
 
 

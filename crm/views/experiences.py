@@ -6,14 +6,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from crm.core import access, revisions
+from crm.core.clock import local_today
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import ExperienceForm, RecordForm, product_choices
 from crm.models import Experience
 from crm.models.enums import ExperienceStatus
-from crm.services import access, budget, dossier, experiences, matrix, suitability
-from crm.services import agenda as agenda_service
-from crm.services.clock import local_today
-from crm.services.inputs import InvalidInput
+from crm.services.customers import suitability
+from crm.services.experiences import recording
+from crm.services.planning import agenda as agenda_service
+from crm.services.planning import budget, matrix
 from crm.views.helpers import label
 
 bp = Blueprint("experiences", __name__)
@@ -43,7 +46,7 @@ def new(customer_id: int):
         form.due_on.data = local_today()
     if form.validate_on_submit():
         try:
-            experience = experiences.add_experience(current_user, customer, form.domain_data())
+            experience = recording.add_experience(current_user, customer, form.domain_data())
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
@@ -61,7 +64,7 @@ def new(customer_id: int):
         budget=budget.budget_for(customer),
         rules=matrix.rules(),
         categories=matrix.categories(),
-        may_approve=experiences.may_approve(current_user),
+        may_approve=recording.may_approve(current_user),
     )
 
 
@@ -81,7 +84,7 @@ def record(experience_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            recorded = experiences.record_experience(
+            recorded = recording.record_experience(
                 current_user,
                 experience,
                 form.domain_data(),
@@ -91,7 +94,7 @@ def record(experience_id: int):
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
-        except dossier.StaleDossier as stale:
+        except revisions.StaleDossier as stale:
             db.session.rollback()
             experience = _experience_or_404(experience_id)
             customer = experience.customer

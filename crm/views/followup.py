@@ -11,12 +11,14 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from crm.core import access, revisions
+from crm.core.clock import business_zone, local_today
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import AnswerForm, CallbackForm, ComplaintForm, product_choices
 from crm.models.enums import Role
-from crm.services import access, complaints, dossier, followup, suitability
-from crm.services.clock import business_zone, local_today
-from crm.services.inputs import InvalidInput
+from crm.services.customers import suitability
+from crm.services.followup import calls, complaints
 from crm.views.helpers import label
 
 bp = Blueprint("followup", __name__)
@@ -64,16 +66,16 @@ def business_time(moment) -> str:
 @login_required
 def callbacks():
     """The signed-in staff member's open call-backs, most urgent first, with the day's quota."""
-    day = followup.day_of_callbacks(current_user)
+    day = calls.day_of_callbacks(current_user)
     shelf = suitability.active_products()
-    hints = {c.id: followup.hint_for(c.customer, day.today, shelf) for c in day.open}
+    hints = {c.id: calls.hint_for(c.customer, day.today, shelf) for c in day.open}
     return render_template("followup/callbacks.html", day=day, hints=hints)
 
 
 @bp.route("/callbacks/<id:callback_id>/record", methods=["GET", "POST"])
 @login_required
 def record_callback(callback_id: int):
-    callback = followup.get_callback_or_404(callback_id, current_user)
+    callback = calls.get_callback_or_404(callback_id, current_user)
     form = CallbackForm()
     if request.method == "GET":
         form.version.data = callback.version
@@ -81,14 +83,14 @@ def record_callback(callback_id: int):
     if form.validate_on_submit():
         customer, number = callback.customer, callback.policy.policy_number
         try:
-            recorded = followup.record_callback(
+            recorded = calls.record_callback(
                 current_user, callback, form.domain_data(), _version(form.version.data)
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
             status = INVALID
-        except dossier.StaleDossier:
+        except revisions.StaleDossier:
             db.session.rollback()
             form.form_errors.append(
                 _("Someone else changed this customer or call-back while you were recording.")
@@ -112,7 +114,7 @@ def record_callback(callback_id: int):
                 )
             flash(message, "success")
             return redirect(url_for("followup.callbacks"))
-        callback = followup.get_callback_or_404(callback_id, current_user)
+        callback = calls.get_callback_or_404(callback_id, current_user)
         form.version.data = callback.version
     elif request.method == "POST":
         status = INVALID
@@ -124,7 +126,7 @@ def record_callback(callback_id: int):
         form=form,
         callback=callback,
         customer=callback.customer,
-        hint=followup.hint_for(callback.customer),
+        hint=calls.hint_for(callback.customer),
         within=suitability.WITHIN[callback.customer.risk_level],
     ), status
 
@@ -194,7 +196,7 @@ def answer_complaint(complaint_id: int):
             db.session.rollback()
             form.show(error)
             status = INVALID
-        except dossier.StaleDossier:
+        except revisions.StaleDossier:
             db.session.rollback()
             form.form_errors.append(
                 _("Someone else answered or changed this complaint while you were writing.")
@@ -255,20 +257,20 @@ def overview():
     """Targets against actuals per staff member, branch or channel, and overall."""
     start, end, errors = _period(request.args)
     split = request.args.get("split") or "staff"
-    if split not in followup.SPLITS:
+    if split not in calls.SPLITS:
         errors.append(_("Split by staff member, branch or channel; staff members are shown."))
         split = "staff"
-    rows = followup.outcomes(current_user, start, end, split)
+    rows = calls.outcomes(current_user, start, end, split)
     board = complaints.board(current_user)
     return render_template(
         "followup/overview.html",
         rows=rows,
-        total=followup.overall(rows),
-        targets=followup.targets_config(),
+        total=calls.overall(rows),
+        targets=calls.targets_config(),
         start=start,
         end=end,
         split=split,
-        splits=followup.SPLITS,
+        splits=calls.SPLITS,
         errors=errors,
         pressing=board.pressing,
         now=board.now,

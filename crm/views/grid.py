@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
+from crm.core import access
+from crm.core.inputs import as_id
 from crm.models.enums import Channel
-from crm.services import access
-from crm.services.grid import RECENT_DAYS, channel_split, grid
-from crm.services.inputs import as_id
+from crm.services.customers.grid import RECENT_DAYS, channel_split, grid
 
 bp = Blueprint("grid", __name__)
 

@@ -11,15 +11,15 @@ from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 from crm import labels
-from crm.services.access import can_see_customer
-from crm.services.phones import mask_phone
+from crm.core.access import can_see_customer
+from crm.core.phones import mask_phone
 
 
 class IdConverter(IntegerConverter):
     """``<id:customer_id>``: a positive id that fits the database (larger ones answer 404)."""
 
     def __init__(self, url_map):
-        from crm.services.inputs import MAX_ID
+        from crm.core.inputs import MAX_ID
 
         super().__init__(url_map, min=1, max=MAX_ID)
 

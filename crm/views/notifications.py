@@ -9,11 +9,12 @@ from flask_login import current_user, login_required
 from wtforms import BooleanField, StringField
 from wtforms.validators import Optional
 
+from crm.core.inputs import InvalidInput, as_id
 from crm.extensions import db
 from crm.forms import DomainForm
 from crm.models import Notification
-from crm.services import notifications, staffing
-from crm.services.inputs import InvalidInput, as_id
+from crm.services.accounts import staffing
+from crm.services.outreach import notifications
 
 bp = Blueprint("notifications", __name__)
 

@@ -6,9 +6,9 @@ import hmac
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from crm.core.phones import InvalidPhone, normalize_phone
 from crm.extensions import csrf, db
-from crm.services import sms_replies
-from crm.services.phones import InvalidPhone, normalize_phone
+from crm.services.outreach import sms_replies
 
 bp = Blueprint("outreach", __name__)
 

@@ -36,11 +36,11 @@ from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import RadioField, SelectChoice
 
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import Form
-from crm.services import customer_columns, exporter, importer
-from crm.services.customer_list import CustomerFilters
-from crm.services.inputs import InvalidInput
+from crm.services.customers.customer_list import CustomerFilters
+from crm.services.transfer import customer_columns, exporter, importer
 
 bp = Blueprint("transfer", __name__)
 

@@ -1,5 +1,5 @@
 """A small simulated bank per backend, made once per test session: 60 customers lived
-through two months by ``crm.services.simulator`` (the history the notebooks and the
+through two months by ``crm.services.simulation.simulator`` (the history the notebooks and the
 database-reading analytics are tested on)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 
 from crm import create_app
 from crm.extensions import db
-from crm.services import simulator
+from crm.services.simulation import simulator
 
 CUSTOMERS = 60
 MONTHS = 2

@@ -18,7 +18,9 @@ from analytics.load import Source
 from crm.extensions import db
 from crm.models import Customer, Experience, QuadrantEvent, Staff
 from crm.models.enums import ExperienceStatus, MoveCause, PlanOrigin, Quadrant, Touchpoint
-from crm.services import budget, followup, tiering
+from crm.services.customers import tiering
+from crm.services.followup import calls
+from crm.services.planning import budget
 from tests.analytics.simulated import simulated  # noqa: F401  (the fixture)
 from tests.conftest import make_customer
 
@@ -85,7 +87,7 @@ def test_follow_up_outcomes_agree_with_the_app_s_follow_up_page(simulated_app, s
     start, end = simulated.start, simulated.end
     assert callbacks["recorded_on"].notna().sum() > 5 and len(complaints) > 0
 
-    page = followup.overall(followup.outcomes(admin, start, end))
+    page = calls.overall(calls.outcomes(admin, start, end))
     mine = analytics.outcomes(callbacks, complaints, start, end).loc["all"]
     for field in (
         "maturities",
@@ -103,7 +105,7 @@ def test_follow_up_outcomes_agree_with_the_app_s_follow_up_page(simulated_app, s
         theirs = getattr(page, measure)
         assert (pd.isna(mine[measure]) and theirs is None) or mine[measure] == float(theirs)
 
-    per_branch = {r.label: r for r in followup.outcomes(admin, start, end, "branch")}
+    per_branch = {r.label: r for r in calls.outcomes(admin, start, end, "branch")}
     for branch, row in analytics.outcomes(
         callbacks, complaints, start, end, by="branch"
     ).iterrows():

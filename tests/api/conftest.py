@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditLog, Customer, Experience, Policy, QuadrantEvent
-from crm.services import api_tokens
 
 
 class ApiClient:
@@ -32,18 +31,6 @@ class ApiClient:
 
     def patch(self, url, json=None, headers=None, **kw):
         return self.client.patch(url, json=json, headers=self.headers(headers), **kw)
-
-
-@pytest.fixture
-def token_for(world):
-    """Issue a token (as the admin) for a staff member of the world; return its plaintext."""
-
-    def issue(staff) -> str:
-        _, plaintext = api_tokens.issue(world.admin, staff, f"tests for {staff.username}")
-        db.session.commit()
-        return plaintext
-
-    return issue
 
 
 @pytest.fixture

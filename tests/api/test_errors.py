@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import Customer
-from crm.services import dossier
+from crm.services.customers import dossier
 from tests.api.conftest import ApiClient, counts
 
 

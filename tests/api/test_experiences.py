@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import Customer, Experience, Product, QuadrantEvent
 from crm.models.enums import ExperienceStatus, MoveCause, ProductType, Touchpoint
-from crm.services import dossier, experiences, matrix, tiering
-from crm.services.clock import local_today
+from crm.services.customers import dossier, tiering
+from crm.services.experiences import recording
+from crm.services.planning import matrix
 from tests.api.conftest import counts
 
 
@@ -28,7 +30,7 @@ def develop(world):
 
 
 def planned(user, customer) -> Experience:
-    experience = experiences.add_experience(
+    experience = recording.add_experience(
         user, customer, {"category": "visit", "due_on": local_today()}
     )
     db.session.commit()

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models import ApiToken, AuditLog
-from crm.services import api_tokens
-from crm.services.inputs import InvalidInput
+from crm.services.accounts import api_tokens
 
 CUSTOMERS = "/api/v1/customers"
 

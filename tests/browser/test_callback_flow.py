@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import MaturityCallback, Policy
 from crm.models.enums import CallbackIntent, PaymentMode, PolicyStatus, ProductType
-from crm.services import followup
-from crm.services.clock import local_today
+from crm.services.followup import calls
 from tests.browser.test_dossier_flow import log_in
 
 pytestmark = pytest.mark.browser
@@ -36,9 +36,9 @@ def four_calls(world):
             )
         )
     db.session.commit()
-    followup.maturity_scan()
+    calls.maturity_scan()
     db.session.commit()
-    return [c.id for c in followup.day_of_callbacks(world.alice).open]
+    return [c.id for c in calls.day_of_callbacks(world.alice).open]
 
 
 def progress(page) -> tuple[int, int]:

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models.enums import MoveCause
-from crm.services import experiences, tiering
-from crm.services.clock import local_today
+from crm.services.customers import tiering
+from crm.services.experiences import recording
 from tests.browser.test_dossier_flow import log_in
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,7 @@ def visit_due(world):
     customer.created_at = customer.created_at - timedelta(days=10)
     tiering.place(customer, MoveCause.IMPORT, None, first=True)
     db.session.commit()
-    visit = experiences.add_experience(
+    visit = recording.add_experience(
         world.alice, customer, {"category": "visit", "due_on": local_today() - timedelta(days=1)}
     )
     db.session.commit()

@@ -4,7 +4,7 @@ import pytest
 
 from crm.extensions import db
 from crm.models.enums import MoveCause
-from crm.services import tiering
+from crm.services.customers import tiering
 from tests.browser.test_dossier_flow import log_in
 
 pytestmark = pytest.mark.browser

@@ -22,7 +22,7 @@ from crm.providers.aliyun import AliyunProvider
 from crm.providers.sdk import without_signature
 from crm.providers.tencent import TencentProvider
 from crm.providers.twilio import TwilioProvider
-from crm.services import outbox
+from crm.services.outreach import outbox
 from tests.conftest import make_customer
 from tests.providers.fake_server import CHINA, FakeProvider, basic_auth_user
 

@@ -1,4 +1,5 @@
-"""A dispatcher in a process of its own, for tests/test_dispatch_crash.py to kill and restart.
+"""A dispatcher in a process of its own, for tests/system/test_dispatch_crash.py to kill and
+restart.
 
 Run it as ``python -m tests.support.dispatch_worker`` with its settings in the environment
 (it prints the dispatch summary as one JSON line), or call ``run(settings, ready, go)`` in a
@@ -52,7 +53,7 @@ from crm import create_app
 from crm.extensions import db
 from crm.models.base import utcnow
 from crm.providers import Delivery, SmsProvider, provider_for
-from crm.services import outbox
+from crm.services.outreach import outbox
 
 # Likewise the ORM mappers, which the first query would configure (a tenth of a second).
 sqlalchemy.orm.configure_mappers()

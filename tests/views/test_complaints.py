@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditLog, Complaint, Customer
-from crm.services import complaints
+from crm.services.followup import complaints
 from tests.support.pages import EN, count, flash, text_of
 
 

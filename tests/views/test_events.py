@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import AuditLog, Experience, GroupEvent
 from crm.models.enums import ExperienceStatus, MoveCause, Touchpoint
-from crm.services import events, tiering
-from crm.services.clock import local_today
+from crm.services.customers import tiering
+from crm.services.experiences import events
 from tests.conftest import make_customer
 
 EN = {"Accept-Language": "en"}

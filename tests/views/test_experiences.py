@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import Experience, QuadrantEvent
 from crm.models.enums import ExperienceStatus, MoveCause, Quadrant
-from crm.services import experiences, planner, tiering
-from crm.services.clock import local_today
+from crm.services.customers import tiering
+from crm.services.experiences import recording
+from crm.services.planning import planner
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def develop(world):
 
 
 def visit(user, customer, due_on=None) -> Experience:
-    experience = experiences.add_experience(
+    experience = recording.add_experience(
         user, customer, {"category": "visit", "due_on": due_on or local_today()}
     )
     db.session.commit()
@@ -148,7 +150,7 @@ def test_develop_quadrant_label_on_plan_form(world, develop, auth):
 
 
 def test_dossier_history_names_the_experience_and_its_approver(world, develop, auth):
-    experiences.add_experience(
+    recording.add_experience(
         world.manager,
         develop,
         {

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import (
     Complaint,
@@ -31,8 +32,8 @@ from crm.models.enums import (
     ProductType,
     Quadrant,
 )
-from crm.services import complaints, followup, tiering
-from crm.services.clock import local_today
+from crm.services.customers import tiering
+from crm.services.followup import calls, complaints
 from tests.support.pages import EN, count, flash, text_of
 
 _numbers = iter(range(1, 1_000_000))
@@ -61,7 +62,7 @@ def next_month(day: int) -> date:
 
 
 def scan() -> None:
-    followup.maturity_scan()
+    calls.maturity_scan()
     db.session.commit()
 
 
@@ -292,7 +293,7 @@ def outcomes(world):
 
 
 def period() -> str:
-    start, end = followup.scan_window(local_today())
+    start, end = calls.scan_window(local_today())
     return f"from={start.isoformat()}&to={end.isoformat()}"
 
 
@@ -412,7 +413,7 @@ def test_the_demo_bank_gives_every_relationship_manager_follow_up_work(app, runn
     result = runner.invoke(args=["crm", "maturity-scan"])
     assert result.exit_code == 0 and "Made" in result.output
     staff = db.session.scalars(sa.select(Staff).where(Staff.role == Role.STAFF)).all()
-    assert all(followup.day_of_callbacks(s).open_count >= 3 for s in staff)
+    assert all(calls.day_of_callbacks(s).open_count >= 3 for s in staff)
     now = datetime.now(UTC)
     open_complaints = db.session.scalars(
         sa.select(Complaint).where(Complaint.answered_at.is_(None))

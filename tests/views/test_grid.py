@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import Customer
 from crm.models.enums import MoveCause, Quadrant
-from crm.services import tiering
+from crm.services.customers import tiering
 
 
 def cell(page, quadrant):

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import AuditLog, Experience, Notification, Staff
 from crm.models.enums import ExperienceStatus, PlanOrigin, Touchpoint
-from crm.services import notifications
-from crm.services.clock import local_today
+from crm.services.outreach import notifications
 
 UNREAD = re.compile(r'data-testid="unread">(\d+)<')
 

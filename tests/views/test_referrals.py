@@ -9,11 +9,12 @@ import re
 
 import sqlalchemy as sa
 
+from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import Customer, Experience, Policy, Product
 from crm.models.enums import Channel, MoveCause, ProductType
-from crm.services import experiences, tiering
-from crm.services.clock import local_today
+from crm.services.customers import tiering
+from crm.services.experiences import recording
 from tests.conftest import make_customer
 from tests.support.pages import EN, count, text_of
 
@@ -105,7 +106,7 @@ def test_a_sale_above_the_risk_level_is_refused_through_the_policy_form(world, a
 
 
 def test_an_experience_recommending_an_unsuitable_product_is_refused(world, auth):
-    experience = experiences.add_experience(
+    experience = recording.add_experience(
         world.alice, world.alice_customer, {"category": "visit", "due_on": local_today()}
     )
     db.session.commit()

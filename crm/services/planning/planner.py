@@ -1,0 +1,246 @@
+"""The rolling planner: fills each customer's plan up to a horizon from the cadence rules.
+
+For every matrix cell marked strategic or should with a cadence, a customer's next
+experience of that category is due one interval after their latest one of it (or, for a
+first one, on a day spread over the first interval, so a new bank is not all visited on
+one day), and never before today. The plan is filled up to ``until``, strategic categories
+first, and stops where the customer's budget would be passed. It never plans a category
+the quadrant does not plan. It is set-based (one INSERT … SELECT per range of customers)
+and idempotent: what it planned anchors the next run, and a unique index keeps two runs
+from planning one slot twice.
+
+Before filling, it cancels planned future experiences the customer's quadrant no longer
+allows, so after a move the plan suits the new quadrant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from crm.core.clock import local_today
+from crm.extensions import db
+from crm.models import Customer, Experience, TouchpointRule
+from crm.models.base import utcnow
+from crm.models.enums import PLANNED_MARKS, ExperienceStatus, Mark, PlanOrigin, Touchpoint
+from crm.services.planning import budget, matrix
+
+
+@dataclass
+class PlanSummary:
+    planned: int = 0
+    cancelled: int = 0
+
+
+def reachable_by_sms() -> sa.ColumnElement[bool]:
+    """Routine contacts are sent as SMS, so only to customers who agreed and did not opt out."""
+    return sa.and_(Customer.sms_consent.is_(True), Customer.sms_opt_out_at.is_(None))
+
+
+def _add_days(day: sa.ColumnElement, days: sa.ColumnElement) -> sa.ColumnElement:
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.date(day, sa.literal("+") + sa.cast(days, sa.String) + sa.literal(" days"))
+    return sa.cast(day, sa.Date) + days
+
+
+def _later(a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
+    if db.engine.dialect.name == "sqlite":
+        return sa.func.max(a, b)
+    return sa.func.greatest(a, b)
+
+
+def _candidates(rule: matrix.PlannedRule, today: date, until: date, in_range) -> sa.Select:
+    """Every slot of one cadence rule from each customer's next due date up to ``until``."""
+    today_ = sa.literal(today, sa.Date)
+    latest = (
+        sa.select(sa.func.max(Experience.due_on))
+        .where(Experience.customer_id == Customer.id, Experience.category == rule.category)
+        .scalar_subquery()
+    )
+    first = _add_days(today_, Customer.id % rule.interval_days)
+    start = _later(
+        sa.func.coalesce(_add_days(latest, sa.literal(rule.interval_days)), first), today_
+    )
+    where = [Customer.quadrant == rule.quadrant, in_range]
+    if rule.category == Touchpoint.ROUTINE:
+        where.append(reachable_by_sms())
+    anchors = sa.select(Customer.id.label("customer_id"), start.label("start")).where(*where)
+    anchors = anchors.subquery()
+    steps = (until - today).days // rule.interval_days + 1
+    step = sa.union_all(*(sa.select(sa.literal(k).label("k")) for k in range(steps))).subquery()
+    due = _add_days(anchors.c.start, step.c.k * rule.interval_days)
+    return (
+        sa.select(
+            anchors.c.customer_id,
+            sa.literal(rule.category.value).label("category"),
+            sa.literal(rule.quadrant.value).label("quadrant"),
+            due.label("due_on"),
+            sa.literal(rule.unit_cost, Experience.planned_cost.type).label("cost"),
+            sa.literal(rule.priority).label("priority"),
+        )
+        .select_from(anchors)
+        .join(step, sa.true())
+        .where(due <= sa.literal(until, sa.Date))
+    )
+
+
+def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) -> int:
+    """Cancel planned experiences from today on that the customer's quadrant no longer allows:
+    a "never" category (unless a manager approved it), a cadence-planned category the
+    quadrant no longer plans, SMS to a customer who can no longer receive them."""
+    not_allowed = sa.or_(
+        sa.and_(Experience.approved_by_id.is_(None), TouchpointRule.mark == Mark.NEVER),
+        sa.and_(
+            Experience.origin == PlanOrigin.CADENCE,
+            # An invitation to a group event is a person's choice, kept unless "never".
+            Experience.group_event_id.is_(None),
+            sa.or_(
+                TouchpointRule.mark.not_in(PLANNED_MARKS),
+                TouchpointRule.interval_days.is_(None),
+                sa.and_(Experience.category == Touchpoint.ROUTINE, sa.not_(reachable_by_sms())),
+            ),
+        ),
+    )
+    customers = (
+        sa.select(Customer.id)
+        .join(
+            TouchpointRule,
+            sa.and_(
+                TouchpointRule.quadrant == Customer.quadrant,
+                TouchpointRule.category == Experience.category,
+            ),
+        )
+        .where(Customer.id == Experience.customer_id, not_allowed)
+        .correlate(Experience)
+    )
+    if scope is not None:
+        customers = customers.where(scope)
+    result = db.session.execute(
+        sa.update(Experience)
+        .where(
+            Experience.status == ExperienceStatus.PLANNED,
+            Experience.due_on >= today,
+            customers.exists(),
+        )
+        .values(status=ExperienceStatus.CANCELLED, version=Experience.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def plan_contacts(
+    until: date,
+    *,
+    today: date | None = None,
+    scope: sa.ColumnElement[bool] | None = None,
+    chunk: int = 100_000,
+    commit: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlanSummary:
+    """Fill every customer's plan (those in ``scope``) up to ``until``; commits per range of
+    customers unless ``commit`` is False (then the caller commits)."""
+    today = today or local_today()
+    summary = PlanSummary(cancelled=cancel_disallowed(today, scope))
+    if commit:
+        db.session.commit()
+    if until < today:
+        return summary
+    rules = matrix.planned_rules()
+    limits = matrix.cost_limits()
+    money = Experience.planned_cost.type
+    bounds = sa.select(sa.func.min(Customer.id), sa.func.max(Customer.id))
+    if scope is not None:
+        bounds = bounds.where(scope)
+    low, high = db.session.execute(bounds).one()
+    if low is None or not rules:
+        return summary
+    now = sa.literal(utcnow(), Experience.created_at.type)
+    start = low
+    while start <= high:
+        end = min(start + chunk - 1, high)
+        in_range = sa.and_(
+            Customer.id.between(start, end), scope if scope is not None else sa.true()
+        )
+        candidates = sa.union_all(
+            *(_candidates(r, today, until, in_range) for r in rules)
+        ).subquery()
+        used = (
+            budget.usage_by_customer(today)
+            .where(Experience.customer_id.between(start, end))
+            .subquery()
+        )
+        limit = sa.case(
+            *(
+                (candidates.c.quadrant == q.value, sa.literal(amount, money))
+                for q, amount in limits.items()
+            ),
+        )
+        running = sa.func.sum(candidates.c.cost).over(
+            partition_by=candidates.c.customer_id,
+            order_by=(candidates.c.priority, candidates.c.due_on, candidates.c.category),
+            rows=(None, 0),
+        )
+        ranked = (
+            sa.select(
+                candidates.c.customer_id,
+                candidates.c.category,
+                candidates.c.due_on,
+                candidates.c.cost,
+                (running + sa.func.coalesce(used.c.used, sa.literal(0, money))).label("total"),
+                limit.label("limit"),
+            )
+            .select_from(candidates)
+            .outerjoin(used, used.c.customer_id == candidates.c.customer_id)
+            .subquery()
+        )
+        result = db.session.execute(
+            sa.insert(Experience.__table__).from_select(
+                [
+                    "customer_id",
+                    "category",
+                    "status",
+                    "origin",
+                    "due_on",
+                    "planned_cost",
+                    "created_at",
+                    "version",
+                ],
+                sa.select(
+                    ranked.c.customer_id,
+                    ranked.c.category,
+                    sa.literal(ExperienceStatus.PLANNED.value),
+                    sa.literal(PlanOrigin.CADENCE.value),
+                    ranked.c.due_on,
+                    ranked.c.cost,
+                    now,
+                    sa.literal(1),
+                ).where(ranked.c.total <= ranked.c.limit),
+            ),
+            # SQLAlchemy reports INSERT row counts only when asked to.
+            execution_options={"preserve_rowcount": True},
+        )
+        summary.planned += result.rowcount
+        if commit:
+            db.session.commit()
+        if progress:
+            progress(end - low + 1, high - low + 1)
+        start = end + 1
+    return summary
+
+
+def horizon(today: date | None = None) -> date:
+    """The default planning horizon (``CRM_PLAN_HORIZON_DAYS`` from today)."""
+    from flask import current_app
+
+    return (today or local_today()) + timedelta(days=current_app.config["CRM_PLAN_HORIZON_DAYS"])
+
+
+def replan_customer(customer: Customer, today: date | None = None) -> PlanSummary:
+    """After a move: cancel what the new quadrant does not allow and refill (no commit)."""
+    today = today or local_today()
+    return plan_contacts(
+        horizon(today), today=today, scope=Customer.id == customer.id, commit=False
+    )
