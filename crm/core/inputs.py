@@ -14,9 +14,19 @@ class InvalidInput(ValueError):
         self.errors = dict(errors)
 
 
-# C0 control characters other than tab, newline and carriage return: PostgreSQL cannot
-# store NUL, and none of them belongs in a name or a note.
-_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
+# Control characters never belong in a stored text (PostgreSQL cannot even store NUL): C0 but
+# tab and line breaks, DEL, C1, and the bidirectional controls (U+202A–U+202E, U+2066–U+2069, the marks U+200E, U+200F, U+061C),
+# which make a name read differently from what is stored ("Trojan Source").
+_BIDI = {
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+}
+_CONTROL = (
+    {chr(c) for c in range(32)} - {"\t", "\n", "\r"} | {chr(c) for c in range(0x7F, 0xA0)} | _BIDI
+)
 
 
 def refuse_control_characters(values: Mapping[str, Any], errors: dict[str, Any]) -> None:

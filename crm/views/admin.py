@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from crm.core.inputs import InvalidInput
@@ -17,19 +15,9 @@ from crm.models import Branch, Staff
 from crm.services.accounts import staffing
 from crm.services.customers import tiering
 from crm.services.planning import matrix
+from crm.views.roles import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _get_or_404(model, ident: int):

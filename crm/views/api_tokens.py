@@ -15,7 +15,7 @@ from crm.extensions import db
 from crm.forms import DomainForm, Form
 from crm.models import Staff
 from crm.services.accounts import api_tokens
-from crm.views.admin import admin_required
+from crm.views.roles import admin_required
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
 

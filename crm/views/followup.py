@@ -4,7 +4,6 @@ manager's page of outcomes against the seed's targets."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -16,28 +15,16 @@ from crm.core.clock import business_zone, local_today
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import AnswerForm, CallbackForm, ComplaintForm, product_choices
-from crm.models.enums import Role
 from crm.services.customers import suitability
-from crm.services.followup import calls, complaints
+from crm.services.followup import calls, complaints, targets
+from crm.services.followup.hints import hint_for
 from crm.views.helpers import label
+from crm.views.roles import manager_required
 
 bp = Blueprint("followup", __name__)
 
 INVALID = 422  # a form sent back with the domain's messages
 STALE = 409  # someone else saved first
-
-
-def manager_required(view):
-    """Managers and admins only; a staff member is told the page is not for them."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role == Role.STAFF:
-            return render_template("followup/managers_only.html"), 403
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _version(value) -> int:
@@ -68,7 +55,7 @@ def callbacks():
     """The signed-in staff member's open call-backs, most urgent first, with the day's quota."""
     day = calls.day_of_callbacks(current_user)
     shelf = suitability.active_products()
-    hints = {c.id: calls.hint_for(c.customer, day.today, shelf) for c in day.open}
+    hints = {c.id: hint_for(c.customer, day.today, shelf) for c in day.open}
     return render_template("followup/callbacks.html", day=day, hints=hints)
 
 
@@ -126,7 +113,7 @@ def record_callback(callback_id: int):
         form=form,
         callback=callback,
         customer=callback.customer,
-        hint=calls.hint_for(callback.customer),
+        hint=hint_for(callback.customer),
         within=suitability.WITHIN[callback.customer.risk_level],
     ), status
 
@@ -257,20 +244,20 @@ def overview():
     """Targets against actuals per staff member, branch or channel, and overall."""
     start, end, errors = _period(request.args)
     split = request.args.get("split") or "staff"
-    if split not in calls.SPLITS:
+    if split not in targets.SPLITS:
         errors.append(_("Split by staff member, branch or channel; staff members are shown."))
         split = "staff"
-    rows = calls.outcomes(current_user, start, end, split)
+    rows = targets.outcomes(current_user, start, end, split)
     board = complaints.board(current_user)
     return render_template(
         "followup/overview.html",
         rows=rows,
-        total=calls.overall(rows),
-        targets=calls.targets_config(),
+        total=targets.overall(rows),
+        targets=targets.targets_config(),
         start=start,
         end=end,
         split=split,
-        splits=calls.SPLITS,
+        splits=targets.SPLITS,
         errors=errors,
         pressing=board.pressing,
         now=board.now,

@@ -178,6 +178,8 @@ def test_create_accepts_a_json_number_for_money_exactly(world, api_as):
         ({"birth_date": "31/01/1980"}, "birth_date"),
         ({"liquid_assets": "NaN"}, "liquid_assets"),
         ({"name": "a\x00b"}, "name"),
+        ({"name": "张\u202e伟"}, "name"),  # right-to-left override
+        ({"name": "\u2066张伟"}, "name"),  # left-to-right isolate
         ({"name": "\ud800"}, "name"),
         ({"vip": True}, "vip"),  # unknown field
     ],

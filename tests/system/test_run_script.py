@@ -33,6 +33,7 @@ def test_run_script_serves_the_demo_bank(tmp_path):
         "DEMO_CUSTOMERS": "40",
         "WEB_WORKERS": "1",
         "LANG": "C.UTF-8",
+        "CRM_SMS_INBOUND_TOKEN": "inbound-s3cret-token",
     }
     env.pop("CRM_CONFIG", None)
     log = open(tmp_path / "run.log", "w+")  # noqa: SIM115  (outlives this block: the server writes to it)
@@ -72,6 +73,23 @@ def test_run_script_serves_the_demo_bank(tmp_path):
             assert landing.url.endswith("/customers"), username
             # The demo customers are there, phones masked.
             assert re.search(r"\d{3}\*{4}\d{4}", landing.read().decode()), username
+            opener.open(f"{base}/customers?q=" + urllib.parse.quote("search-term-张"))
+
+        # A provider that cannot send headers puts the token in the URL: it works, and the
+        # access log keeps neither it nor what staff searched for.
+        reply = urllib.request.Request(
+            f"{base}/sms/inbound?token=inbound-s3cret-token",
+            data=b'{"phone_number": "13800001111", "content": "hello"}',
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(reply) as answer:
+            assert answer.status == 200
+        while '"POST /sms/inbound' not in (tmp_path / "run.log").read_text():
+            assert time.monotonic() < deadline, "the access log never showed the reply"
+            time.sleep(0.2)
+        output = (tmp_path / "run.log").read_text()
+        assert '"POST /sms/inbound HTTP/1.1" 200' in output
+        assert "inbound-s3cret-token" not in output and "search-term" not in output
 
         while "scheduler active as" not in (tmp_path / "run.log").read_text():
             assert process.poll() is None, (tmp_path / "run.log").read_text()

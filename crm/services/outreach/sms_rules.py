@@ -17,20 +17,25 @@ from crm.models import Customer
 
 WEEK = timedelta(days=7)
 
-# Replies that mean "stop": R (the default opt-out line's word), TD, T, N, 退订 and their
-# variants (case, full-width letters, punctuation, 回复/请 prefixes, 退订短信 …).
-OPT_OUT_WORDS = {"R", "TD", "T", "N", "退订", "退", "取消", "拒收", "STOP", "UNSUBSCRIBE"}
+# Replies that mean "stop". A code (R, the default opt-out line's word; TD, T, N, STOP) or a
+# word (退订, 拒收 …), alone or as the opt-out lines of the providers put them together:
+# 回复R, 请回复R, 退订R, 拒收请回复R, 退订回T, 回T退订, 退订短信 — in any case, width or
+# punctuation. Two codes together ("RT") are not an opt-out: nothing documents them.
+OPT_OUT_CODES = ("UNSUBSCRIBE", "STOP", "TD", "R", "T", "N")
+OPT_OUT_WORDS = ("退订", "拒收", "取消", "退")
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_CODE = "(?:请?(?:回复|回)?(?:{}))".format("|".join(OPT_OUT_CODES))
+# A lone 回 before a word reads as a verb of its own (回退), so only 回复 leads a word.
+_WORD = "(?:请?(?:回复)?(?:{}))".format("|".join(OPT_OUT_WORDS))
+_OPT_OUT = re.compile(f"{_CODE}|{_WORD}|{_WORD}{_CODE}|{_CODE}{_WORD}")
 
 
 def is_opt_out(text: str) -> bool:
     """Whether an inbound reply asks to stop marketing messages."""
     word = _NOISE.sub("", unicodedata.normalize("NFKC", text or "")).upper()
-    for prefix in ("回复", "请"):
-        word = word.removeprefix(prefix)
     for suffix in ("短信", "订阅", "谢谢"):
         word = word.removesuffix(suffix)
-    return word in OPT_OUT_WORDS
+    return _OPT_OUT.fullmatch(word) is not None
 
 
 def may_receive_marketing(customer: Customer) -> bool:

@@ -12,9 +12,11 @@ from crm.extensions import db
 from crm.models import Experience, OutboxMessage
 from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, Gender, OutboxStatus, PlanOrigin, Touchpoint
-from crm.providers import Delivery, LookupResult, ProviderError
+from crm.providers.base import Delivery, LookupResult, ProviderError
 from crm.providers.console import ConsoleProvider
-from crm.services.outreach import outbox, sms_rules
+from crm.services.outreach import sms_rules
+from crm.services.outreach.dispatch import _claim, dispatch
+from crm.services.outreach.enqueue import enqueue_due
 from tests.conftest import make_customer
 
 # 2026-11-23 10:00 in Shanghai (inside the 09:00–20:00 window), and 22:00 (outside).
@@ -64,8 +66,8 @@ def messages() -> list[OutboxMessage]:
 def test_enqueue_renders_the_template_once_per_planned_contact(consenting, console):
     experience = routine(consenting)
     db.session.commit()
-    assert outbox.enqueue_due(TODAY, MORNING) == 1
-    assert outbox.enqueue_due(TODAY, MORNING) == 0
+    assert enqueue_due(TODAY, MORNING) == 1
+    assert enqueue_due(TODAY, MORNING) == 0
     [message] = messages()
     assert message.idempotency_key == f"experience:{experience.id}"
     assert message.body.startswith("【银保服务】张先生")
@@ -77,8 +79,8 @@ def test_enqueue_renders_the_template_once_per_planned_contact(consenting, conso
 def test_dispatch_sends_inside_the_window_and_closes_the_experience(consenting, console):
     experience = routine(consenting)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
-    summary = outbox.dispatch(MORNING, provider=console)
+    enqueue_due(TODAY, MORNING)
+    summary = dispatch(MORNING, provider=console)
     assert summary.sent == 1
     [message] = messages()
     assert message.status == OutboxStatus.SENT and message.provider == "console"
@@ -87,27 +89,27 @@ def test_dispatch_sends_inside_the_window_and_closes_the_experience(consenting, 
     db.session.refresh(experience)
     assert experience.status == ExperienceStatus.DONE and experience.held_on == TODAY
     # Nothing is sent twice.
-    assert outbox.dispatch(MORNING + timedelta(minutes=1), provider=console).sent == 0
+    assert dispatch(MORNING + timedelta(minutes=1), provider=console).sent == 0
     assert len(console.sent()) == 1
 
 
 def test_nothing_goes_to_customers_outside_the_window(consenting, console):
     routine(consenting)
     db.session.commit()
-    outbox.enqueue_due(TODAY, NIGHT)
+    enqueue_due(TODAY, NIGHT)
     [message] = messages()
     assert message.not_before == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 next day
-    assert outbox.dispatch(NIGHT, provider=console).sent == 0
-    assert outbox.dispatch(NIGHT + timedelta(hours=11), provider=console).sent == 1
+    assert dispatch(NIGHT, provider=console).sent == 0
+    assert dispatch(NIGHT + timedelta(hours=11), provider=console).sent == 1
 
 
 def test_no_consent_or_opt_out_means_no_sms(consenting, console):
     experience = routine(consenting)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
+    enqueue_due(TODAY, MORNING)
     consenting.sms_opt_out_at = utcnow()
     db.session.commit()
-    summary = outbox.dispatch(MORNING, provider=console)
+    summary = dispatch(MORNING, provider=console)
     assert (summary.sent, summary.skipped) == (0, 1)
     assert messages()[0].status == OutboxStatus.SKIPPED and console.sent() == []
     db.session.refresh(experience)
@@ -118,13 +120,13 @@ def test_weekly_cap_defers_the_third_message(consenting, console):
     for offset in (0, 1, 2):
         routine(consenting, TODAY - timedelta(days=offset))
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
-    summary = outbox.dispatch(MORNING, provider=console)
+    enqueue_due(TODAY, MORNING)
+    summary = dispatch(MORNING, provider=console)
     assert (summary.sent, summary.deferred) == (2, 1)
     deferred = [m for m in messages() if m.status == OutboxStatus.QUEUED]
     assert deferred[0].not_before >= MORNING + timedelta(days=7)
-    assert outbox.dispatch(MORNING + timedelta(days=3), provider=console).sent == 0
-    assert outbox.dispatch(MORNING + timedelta(days=7), provider=console).sent == 1
+    assert dispatch(MORNING + timedelta(days=3), provider=console).sent == 0
+    assert dispatch(MORNING + timedelta(days=7), provider=console).sent == 1
 
 
 class Flaky(ConsoleProvider):
@@ -147,9 +149,9 @@ def test_one_failing_recipient_never_stops_the_batch(world, consenting, console,
     routine(consenting)
     routine(other)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
+    enqueue_due(TODAY, MORNING)
     flaky = Flaky(console.path, consenting.phone, permanent)
-    summary = outbox.dispatch(MORNING, provider=flaky)
+    summary = dispatch(MORNING, provider=flaky)
     assert summary.sent == 1
     failing = next(m for m in messages() if m.recipient == consenting.phone)
     assert failing.status == (OutboxStatus.FAILED if permanent else OutboxStatus.QUEUED)
@@ -161,8 +163,8 @@ def crash_after_claim(consenting, console, *, delivered: bool) -> OutboxMessage:
     provider took the message)."""
     routine(consenting)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
-    [message] = outbox._claim(MORNING, 10)
+    enqueue_due(TODAY, MORNING)
+    [message] = _claim(MORNING, 10)
     if delivered:
         console.send(message.recipient, message.body, message.idempotency_key)
     return message
@@ -172,9 +174,9 @@ def crash_after_claim(consenting, console, *, delivered: bool) -> OutboxMessage:
 def test_a_crashed_send_is_reconciled_never_sent_twice(consenting, console, delivered):
     crash_after_claim(consenting, console, delivered=delivered)
     # Too early: another dispatcher may still be working on it.
-    assert outbox.dispatch(MORNING + timedelta(seconds=30), provider=console).sent == 0
+    assert dispatch(MORNING + timedelta(seconds=30), provider=console).sent == 0
     later = MORNING + timedelta(minutes=10)
-    summary = outbox.dispatch(later, provider=console)
+    summary = dispatch(later, provider=console)
     [message] = messages()
     assert message.status == OutboxStatus.SENT
     assert len(console.sent()) == 1
@@ -189,19 +191,27 @@ class Forgetful(ConsoleProvider):
 def test_an_unknown_fate_is_marked_for_a_person(consenting, console):
     crash_after_claim(consenting, console, delivered=False)
     forgetful = Forgetful(console.path)
-    outbox.dispatch(MORNING + timedelta(minutes=10), provider=forgetful)
+    dispatch(MORNING + timedelta(minutes=10), provider=forgetful)
     assert messages()[0].status == OutboxStatus.RECONCILE
     assert console.sent() == []
 
 
 @pytest.mark.parametrize(
-    "reply", ["R", "r", " TD ", "td。", "Ｔ", "N", "退订", "回复R", "退订短信", "STOP"]
+    "reply",
+    [
+        *("R", "r", " TD ", "td。", "Ｔ", "N", "退订", "回复R", "退订短信", "STOP"),
+        # As the opt-out lines of the providers put them (拒收请回复R, 退订回T …).
+        *("请回复R", "退订R", "拒收请回复R", "退订回T", "回T退订", "回复TD退订", "退订TD", "拒收"),
+    ],
 )
 def test_opt_out_words(reply):
     assert sms_rules.is_opt_out(reply)
 
 
-@pytest.mark.parametrize("reply", ["好的谢谢", "Thanks", "RT", "明天见", ""])
+@pytest.mark.parametrize(
+    "reply",
+    ["好的谢谢", "Thanks", "RT", "明天见", "", "回退", "不退订", "TR", "退订了吗？我再想想"],
+)
 def test_other_replies_are_not_opt_outs(reply):
     assert not sms_rules.is_opt_out(reply)
 
@@ -209,7 +219,7 @@ def test_other_replies_are_not_opt_outs(reply):
 def test_an_opt_out_reply_takes_effect_at_once(app, consenting, console):
     routine(consenting)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
+    enqueue_due(TODAY, MORNING)
     app.config["CRM_SMS_INBOUND_TOKEN"] = "s3cret"
     client = app.test_client()
     refused = client.post("/sms/inbound", data={"from": "13800001111", "text": "TD"})
@@ -221,7 +231,7 @@ def test_an_opt_out_reply_takes_effect_at_once(app, consenting, console):
     db.session.expire_all()
     assert consenting.sms_opt_out_at is not None and not consenting.sms_consent
     assert messages()[0].status == OutboxStatus.SKIPPED
-    assert outbox.dispatch(MORNING, provider=console).sent == 0
+    assert dispatch(MORNING, provider=console).sent == 0
 
 
 class TimesOut(ConsoleProvider):
@@ -235,11 +245,11 @@ class TimesOut(ConsoleProvider):
 def test_a_send_without_an_answer_is_asked_about_never_repeated(consenting, console):
     routine(consenting)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
-    summary = outbox.dispatch(MORNING, provider=TimesOut(console.path))
+    enqueue_due(TODAY, MORNING)
+    summary = dispatch(MORNING, provider=TimesOut(console.path))
     assert (summary.sent, summary.uncertain) == (0, 1)
     assert messages()[0].status == OutboxStatus.SENDING
-    outbox.dispatch(MORNING + timedelta(minutes=10), provider=console)
+    dispatch(MORNING + timedelta(minutes=10), provider=console)
     [message] = messages()
     assert message.status == OutboxStatus.SENT
     assert len(console.sent()) == 1  # found by lookup, not sent again
@@ -259,11 +269,11 @@ def test_a_send_of_unknown_fate_counts_against_the_weekly_cap(consenting, consol
     for offset in (0, 1, 2):
         routine(consenting, TODAY - timedelta(days=offset))
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
-    summary = outbox.dispatch(MORNING, provider=TimesOut(console.path))
+    enqueue_due(TODAY, MORNING)
+    summary = dispatch(MORNING, provider=TimesOut(console.path))
     # Two sends went out unanswered; they count against the cap of 2, so the third waits.
     assert summary.uncertain == 2 and summary.deferred == 1
-    outbox.dispatch(MORNING + timedelta(minutes=10), provider=console)
+    dispatch(MORNING + timedelta(minutes=10), provider=console)
     assert len(console.sent()) == 2
     statuses = sorted(m.status for m in messages())
     assert statuses == sorted([OutboxStatus.SENT, OutboxStatus.SENT, OutboxStatus.QUEUED])
@@ -280,8 +290,8 @@ def test_a_dispatch_batch_claims_no_more_than_its_size(world, console):
         )
         routine(customer)
     db.session.commit()
-    outbox.enqueue_due(TODAY, MORNING)
-    summary = outbox.dispatch(MORNING, provider=console, batch=3, max_batches=1)
+    enqueue_due(TODAY, MORNING)
+    summary = dispatch(MORNING, provider=console, batch=3, max_batches=1)
     assert summary.sent == 3
     statuses = [m.status for m in messages()]
     assert statuses.count(OutboxStatus.SENT) == 3 and statuses.count(OutboxStatus.QUEUED) == 5
