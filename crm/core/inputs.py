@@ -15,8 +15,9 @@ class InvalidInput(ValueError):
 
 
 # Control characters never belong in a stored text (PostgreSQL cannot even store NUL): C0 but
-# tab and line breaks, DEL, C1, and the bidirectional controls (U+202A–U+202E, U+2066–U+2069, the marks U+200E, U+200F, U+061C),
-# which make a name read differently from what is stored ("Trojan Source").
+# tab and line breaks, DEL, C1, and the bidirectional controls (U+202A–U+202E, U+2066–U+2069,
+# the marks U+200E, U+200F, U+061C), which make a name read differently from what is stored
+# ("Trojan Source").
 _BIDI = {
     "\u061c",
     "\u200e",
