@@ -133,6 +133,12 @@ def _base(environ: Mapping[str, str]) -> dict:
         "CRM_SCHEDULER_STANDBY_POLL_SECONDS": float(
             environ.get("CRM_SCHEDULER_STANDBY_POLL_SECONDS") or 5
         ),
+        # A signed-in session ends after this many minutes without a request, and this many
+        # hours after log-in whatever happens (crm.services.accounts.sessions).
+        "CRM_SESSION_IDLE_MINUTES": int(environ.get("CRM_SESSION_IDLE_MINUTES") or 30),
+        "CRM_SESSION_MAX_HOURS": int(environ.get("CRM_SESSION_MAX_HOURS") or 12),
+        # Strict-Transport-Security's max-age in seconds; 0: not sent (production sends it).
+        "CRM_HSTS_SECONDS": 0,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -166,7 +172,12 @@ def load_config(name: str | None = None, environ: Mapping[str, str] | None = Non
             )
         if not environ.get("CRM_DATABASE_URL"):
             raise ConfigError("CRM_DATABASE_URL must be set in production.")
-        settings.update(SESSION_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")
+        settings.update(
+            SESSION_COOKIE_SECURE=True,
+            PREFERRED_URL_SCHEME="https",
+            # Browsers then refuse plain HTTP to this host for a year.
+            CRM_HSTS_SECONDS=365 * 24 * 3600,
+        )
     else:
         raise ConfigError(f"Unknown CRM_CONFIG {name!r}: use development, production or testing.")
     return settings

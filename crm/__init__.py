@@ -31,6 +31,8 @@ def create_app(config_name: str | None = None, overrides: Mapping[str, Any] | No
 
     register_proxy(app)
     register_extensions(app)
+    register_sessions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -80,9 +82,6 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.install_template_gettext(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = i18n.LOGIN_REQUIRED
-    login_manager.login_message_category = "warning"
 
     from crm.core.dbsetup import configure_engine, end_read_transaction
 
@@ -95,11 +94,19 @@ def register_extensions(app: Flask) -> None:
         if error is None:
             end_read_transaction(db.session())
 
-    @login_manager.user_loader
-    def load_staff(staff_id: str):
-        from crm.models import Staff
 
-        return db.session.get(Staff, int(staff_id))
+def register_sessions(app: Flask) -> None:
+    """Signed-in sessions kept in the database: the cookie names one, each request checks it."""
+    from crm.extensions import login_manager
+    from crm.views import signin
+
+    signin.install(login_manager)
+
+
+def register_security_headers(app: Flask) -> None:
+    from crm.views import security
+
+    security.register(app)
 
 
 def register_proxy(app: Flask) -> None:

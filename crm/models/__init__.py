@@ -19,6 +19,7 @@ from crm.models.scheduler import JobRun, SchedulerLease
 from crm.models.setting import Setting
 from crm.models.sms_template import SmsTemplate
 from crm.models.staff import Staff
+from crm.models.staff_session import SessionEnd, StaffSession
 from crm.models.touchpoint import TouchpointCategory, TouchpointRule
 
 __all__ = [
@@ -39,9 +40,11 @@ __all__ = [
     "Product",
     "QuadrantEvent",
     "SchedulerLease",
+    "SessionEnd",
     "Setting",
     "SmsTemplate",
     "Staff",
+    "StaffSession",
     "Tag",
     "TouchpointCategory",
     "TouchpointRule",

@@ -42,6 +42,16 @@ class Staff(UserMixin, Base):
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
 
+    # Not a column: the key of the signed-in session (StaffSession) this instance came through
+    # in a web request, None elsewhere. Flask-Login keeps it in the cookie instead of the staff
+    # id (``get_session_key``), so that one session can end without the others.
+    session_key = None
+
+    def get_session_key(self) -> str:
+        if not self.session_key:
+            raise RuntimeError("no session opened: sign in through crm.views.sessions.sign_in")
+        return self.session_key
+
     def set_password(self, password: str, method: str | None = None) -> None:
         self.password_hash = generate_password_hash(password, method or password_method())
 

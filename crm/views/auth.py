@@ -6,11 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from crm.extensions import db
 from crm.forms import LoginForm
 from crm.services.accounts import auth
+from crm.views import signin
 
 bp = Blueprint("auth", __name__)
 
@@ -46,7 +47,7 @@ def login():
                 form.form_errors.append(_("Wrong username or password."))
                 status = 401
             else:
-                login_user(staff)
+                signin.sign_in(staff)
                 return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), status
 
@@ -54,7 +55,7 @@ def login():
 # POST only: a link or image on another site must not be able to log staff out.
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    signin.sign_out()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
