@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite drives for real: a PostgreSQL server
-# (the suite starts a throwaway one), Chromium (browser tests) and a CJK font (the analytics
-# report's charts). Skips what is there.
+# (the suite starts a throwaway one) and its client programs (backups), Chromium (browser
+# tests), a CJK font (the analytics report's charts) and, as root, iproute2 (the test across
+# hosts makes network namespaces). Skips what is there.
 set -euo pipefail
 
 need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
   need+=(postgresql)
+fi
+# pg_dump, pg_restore and psql, for `flask crm backup` and `restore`.
+if ! command -v pg_dump >/dev/null || ! command -v psql >/dev/null; then
+  need+=(postgresql-client)
+fi
+# Network namespaces need root; an ordinary user's suite skips that test and needs no `ip`.
+if [ "$(id -u)" -eq 0 ] && ! command -v ip >/dev/null; then
+  need+=(iproute2)
 fi
 if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ]; then
   need+=(chromium)

@@ -2,6 +2,10 @@
 
 PostgreSQL refuses to run as root, so as root the server runs as the ``postgres``
 system user (or ``nobody``) with a data folder it owns.
+
+By default it listens on 127.0.0.1. A test of several hosts may run it inside a network
+namespace (``netns``), listening on that namespace's address (``host``) and trusting the
+clients of one network (``clients``, such as ``10.0.0.0/24``).
 """
 
 from __future__ import annotations
@@ -40,7 +44,10 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", netns: str | None = None, clients: str | None = None
+    ) -> None:
+        self.host, self.netns, self.clients = host, netns, clients
         self.bindir = find_bindir()
         self.root = Path(tempfile.mkdtemp(prefix="crm-pg-"))
         self.data = self.root / "data"
@@ -56,10 +63,12 @@ class PostgresServer:
             os.chmod(self.root, 0o755)
             os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
 
-    def _run(self, *args: str, **kw) -> subprocess.CompletedProcess:
+    def _run(self, *args: str, in_netns: bool = True, **kw) -> subprocess.CompletedProcess:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self.user is not None:
             cmd = ["runuser", "-u", self.user.pw_name, "--", *cmd]
+        if self.netns is not None and in_netns:
+            cmd = ["ip", "netns", "exec", self.netns, *cmd]
         return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=self.root, **kw)
 
     def start(self) -> PostgresServer:
@@ -74,8 +83,11 @@ class PostgresServer:
             "UTF8",
             "--locale=C.UTF-8",
         )
+        if self.clients:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.clients} trust\n")
         options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            f"-p {self.port} -k {self.root} -c listen_addresses={self.host} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._run(
@@ -95,7 +107,7 @@ class PostgresServer:
         while True:
             try:
                 self._run(
-                    "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "crm", "crm_test"
+                    "createdb", "-h", self.host, "-p", str(self.port), "-U", "crm", "crm_test"
                 )
                 break
             except subprocess.CalledProcessError:
@@ -106,9 +118,10 @@ class PostgresServer:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://crm@127.0.0.1:{self.port}/crm_test"
+        return f"postgresql+psycopg://crm@{self.host}:{self.port}/crm_test"
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+            # By its process id: it stops even if its network namespace is gone already.
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", in_netns=False)
         shutil.rmtree(self.root, ignore_errors=True)
