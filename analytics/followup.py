@@ -1,6 +1,6 @@
 """Maturity follow-up (满期回访, seed 003): call-back quotas, the seed's targets, complaint SLA.
 
-The targets are counted as ``crm.services.followup.calls.outcomes`` counts them for the app's
+The targets are counted as ``crm.services.followup.targets.outcomes`` counts them for the app's
 follow-up page (the test suite checks that the two agree on one database):
 
 - policy conversion: participating-policy maturities whose customer chose a new policy;
@@ -22,15 +22,10 @@ import pandas as pd
 
 from crm.models.enums import CallbackIntent, ProductType
 
-# Imported, not restated: which intents keep a universal-life policy is the app's rule.
-from crm.services.followup.calls import RETAINED
+# Imported, not restated: which intents keep a universal-life policy, and which counts make
+# each measure, are the app's rules.
+from crm.services.followup.targets import MEASURES, RETAINED
 
-MEASURES = (
-    ("policy_conversion", "converted_to_policy", "participating"),
-    ("deposit_conversion", "converted_to_deposit", "participating"),
-    ("universal_retention", "universal_retained", "universal_reached"),
-    ("satisfaction", "complaints_satisfied", "complaints_answered"),
-)
 RETAINED_INTENTS = tuple(i.value for i in RETAINED)
 
 
@@ -93,8 +88,8 @@ def outcomes(
         answered.groupby(key)[["complaints_answered", "complaints_satisfied"]].sum(), how="outer"
     )
     table = table.fillna(0).astype(int)
-    for measure, part, whole in MEASURES:
-        table[measure] = _percent(table[part], table[whole])
+    for m in MEASURES:
+        table[m.key] = _percent(table[m.part], table[m.whole])
     table.index.name = key
     return table
 
@@ -103,15 +98,15 @@ def against_targets(row: pd.Series, targets: dict[str, float]) -> pd.DataFrame:
     """One row of ``outcomes`` beside the targets: measure, actual %, target %, met (None
     when nothing was counted)."""
     lines = []
-    for measure, _part, whole in MEASURES:
-        actual = row[measure]
+    for m in MEASURES:
+        actual = row[m.key]
         lines.append(
             {
-                "measure": measure,
-                "counted": int(row[whole]),
+                "measure": m.key,
+                "counted": int(row[m.whole]),
                 "actual": actual,
-                "target": targets[measure],
-                "met": None if pd.isna(actual) else bool(actual >= targets[measure]),
+                "target": targets[m.key],
+                "met": None if pd.isna(actual) else bool(actual >= targets[m.key]),
             }
         )
     return pd.DataFrame(lines).set_index("measure")

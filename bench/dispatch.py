@@ -5,7 +5,7 @@ the outbox (two each for 50,000 customers who consented and did not opt out, eac
 planned routine contact), due now, inside the sending window. Timed with
 ``time.perf_counter``:
 
-- the product: ``outbox.dispatch(now)`` until the outbox is empty, what the scheduler's
+- the product: ``dispatch.dispatch(now)`` until the outbox is empty, what the scheduler's
   dispatch job runs: claim in batches and commit "sending", check consent, opt-out, window
   and the weekly cap, write each message to the console provider, record the provider's
   ids, close the planned contacts, commit;
@@ -52,7 +52,7 @@ from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage
 from crm.models.enums import ExperienceStatus, MessagePurpose, OutboxStatus, PlanOrigin
 from crm.providers.console import ConsoleProvider
-from crm.services.outreach import outbox
+from crm.services.outreach.dispatch import dispatch
 
 DEFAULT_CUSTOMERS = 120_000
 DEFAULT_MESSAGES = 100_000
@@ -160,7 +160,7 @@ def reset(console: ConsoleProvider) -> None:
 
 def time_dispatch(console: ConsoleProvider, count: int) -> float:
     started = time.perf_counter()
-    summary = outbox.dispatch(NOW, provider=console)
+    summary = dispatch(NOW, provider=console)
     elapsed = time.perf_counter() - started
     if summary.sent != count:
         raise SystemExit(f"dispatch sent {summary.sent} of {count}: {summary}")
@@ -230,7 +230,7 @@ its docstring says what is timed and why the comparison is fair).
 - Queue: {results[0].messages:,} marketing SMS, two each for customers with consent, due
   now inside the window, each with its planned routine contact.
 - Floor: the console provider writing the same messages, then one bare
-  `UPDATE outbox_message SET status = 'sent'`, committed. Dispatch: `outbox.dispatch(now)`
+  `UPDATE outbox_message SET status = 'sent'`, committed. Dispatch: `dispatch.dispatch(now)`
   until the outbox is empty, committed. Medians of {len(results[0].dispatch)} runs each,
   alternating, each from the same start state.
 

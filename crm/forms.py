@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -24,6 +23,7 @@ from wtforms.validators import InputRequired, Optional
 from crm import labels
 from crm.core.clock import business_zone
 from crm.core.inputs import InvalidInput
+from crm.models.customer import DEFAULT_RISK_LEVEL, DEFAULT_WILLINGNESS
 from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus
 
 
@@ -86,20 +86,24 @@ class CustomerForm(DomainForm):
     tags = StringField(
         _l("Tags"), validators=[Optional()], description=_l("Separate tags with commas.")
     )
-    liquid_assets = DecimalField(
-        _l("Liquid assets (CNY)"), places=2, validators=[InputRequired()], default=0
+    # Amounts are text here, read by the domain's one parser (``inputs.parse_amount``), so a
+    # refused value comes back as it was typed.
+    liquid_assets = StringField(
+        _l("Liquid assets (CNY)"), validators=[InputRequired()], default="0.00"
     )
     assets_as_of = DateField(_l("Assets as of"), validators=[Optional()])
     willingness = IntegerField(
         _l("Willingness (0–100)"),
         validators=[InputRequired()],
-        default=30,
+        default=DEFAULT_WILLINGNESS,
         description=_l(
             "0–19 stranger · 20–39 acquainted · 40–59 familiar · 60–79 trusting · 80–100 advocate"
         ),
     )
     risk_level = SelectField(
-        _l("Risk level"), choices=labels.choices(labels.RISK_LEVEL), default="R1"
+        _l("Risk level"),
+        choices=labels.choices(labels.RISK_LEVEL),
+        default=DEFAULT_RISK_LEVEL.value,
     )
     channel = SelectField(
         _l("Acquisition channel"),
@@ -143,7 +147,7 @@ class PolicyForm(DomainForm):
     # Optional here: the domain asks for it when no shelf product names the policy.
     product_name = StringField(_l("Product"), validators=[Optional()])
     product_type = SelectField(_l("Product type"), choices=labels.choices(labels.PRODUCT_TYPE))
-    premium = DecimalField(_l("Premium (CNY)"), places=2, validators=[InputRequired()])
+    premium = StringField(_l("Premium (CNY)"), validators=[InputRequired()])
     payment_mode = SelectField(_l("Payment"), choices=labels.choices(labels.PAYMENT_MODE))
     start_date = DateField(_l("Start date"), validators=[InputRequired()])
     maturity_date = DateField(_l("Maturity date"), validators=[Optional()])

@@ -22,8 +22,10 @@ with exactly that member's rights: a customer you may not see answers 404.
 
 Lists are paged with an opaque cursor: pass a page's next_cursor to get the next one.
 Updates name the version they were made from (the version field, or If-Match with the
-ETag); if someone saved first, the answer is 409 and nothing is written.
-Amounts are strings in yuan with two decimals; times are ISO 8601 in UTC.
+ETag); if someone saved first, the answer is 409 and nothing is written; naming none is
+answered 428.
+Amounts are written as strings in yuan with two decimals, and read from such a string or a
+JSON number; times are ISO 8601 in UTC. Phones are given in full and answered masked.
 Errors are JSON with a message in the language of Accept-Language (zh-CN or en).
 """
 
@@ -41,7 +43,15 @@ def _id_parameter(converter) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    from crm.api import customers, errors, experiences, fields, policies, quadrant_events
+    from crm.api import (
+        customers,
+        description,
+        errors,
+        experiences,
+        fields,
+        policies,
+        quadrant_events,
+    )
     from crm.extensions import csrf
     from crm.views.helpers import IdConverter
 
@@ -54,13 +64,14 @@ def init_app(app: Flask) -> None:
         "API_SPEC_OPTIONS",
         {"info": {"description": DESCRIPTION}, "security": [{"bearerAuth": []}]},
     )
-    api = CrmApi(app)
+    api = CrmApi(app, spec_kwargs={"extra_plugins": [description.ErrorAnswers()]})
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "A token from /admin/api-tokens."},
     )
     api.register_converter(IdConverter, _id_parameter)
     api.register_field(fields.Money, "string", "decimal")
+    api.ma_plugin.converter.add_attribute_function(description.money2properties)
     for module in (customers, policies, experiences, quadrant_events):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # no cookies: the token is the credential

@@ -87,7 +87,7 @@ class CustomerItem(MethodView):
 
     @blp.arguments(CustomerUpdate)
     @blp.response(200, CustomerOut)
-    @blp.doc(parameters=[locking.IF_MATCH])
+    @locking.versioned(blp)
     def patch(self, data, customer_id: int):
         """Revise a dossier (档案修正) as of the version you read; 409 if it moved on."""
         customer = customer_or_404(customer_id)

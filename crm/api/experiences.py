@@ -26,7 +26,7 @@ from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models import Customer, Experience
 from crm.models.enums import ExperienceStatus, Touchpoint
-from crm.services.experiences import recording
+from crm.services.experiences import plans, recording
 
 blp = Blueprint("Experiences", __name__, description="Experiences (客户体验) with customers.")
 
@@ -69,7 +69,7 @@ def plan_experience(data, customer_id: int):
     approval_reason is needed (refused with the reason and by how much otherwise)."""
     customer = customer_or_404(customer_id)
     try:
-        experience = recording.add_experience(caller(), customer, data)
+        experience = plans.add_experience(caller(), customer, data)
     except InvalidInput as error:
         errors.refuse(error)
     db.session.commit()
@@ -97,7 +97,7 @@ def _versions(experience_id: int) -> dict[str, int]:
 @blp.route("/experiences/<id:experience_id>/record", methods=["POST"])
 @blp.arguments(ExperienceRecord)
 @blp.response(200, RecordOut)
-@blp.doc(parameters=[locking.IF_MATCH])
+@locking.versioned(blp)
 def record_experience(data, experience_id: int):
     """Record how it went and revise the dossier with it; the customer is re-tiered, and
     after a move the plan is refitted. 409 if the experience or the customer moved on."""

@@ -15,9 +15,8 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-from crm.core.inputs import MAX_ID
-
-CENT = Decimal("0.01")
+from crm.core.inputs import MAX_ID, read_amount
+from crm.models.base import CENT
 
 
 class _Translated:
@@ -126,12 +125,12 @@ class DateTime(_Translated, ma.fields.AwareDateTime):
 
 class Money(_Translated, ma.fields.Decimal):
     """An amount in yuan: written as a string with two decimals ("250000.00"); read from a
-    string (or a JSON number, read exactly). The domain checks range and decimal places."""
+    string (or a JSON number, read exactly) as the forms and imports read it
+    (``inputs.read_amount``: thousands separators yes, exponents no). The domain checks
+    range and decimal places."""
 
     default_error_messages = {
-        "invalid": _l("Enter an amount in yuan, such as 250000.00."),
-        "special": _l("Enter an amount in yuan, such as 250000.00."),
-        "too_large": _l("This amount is implausibly large; check the digits."),
+        "invalid": _l("Enter an amount, such as 250000.00."),
     }
 
     def __init__(self, **kwargs):
@@ -144,9 +143,14 @@ class Money(_Translated, ma.fields.Decimal):
         return f"{Decimal(value).quantize(CENT):f}"
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and len(value) > 40:
-            raise self.make_error("too_large")
-        return super()._deserialize(value, attr, data, **kwargs)
+        # A JSON number arrives as int or Decimal (never float); written as text it is what
+        # the sender wrote, so 1e6 is refused here as "1e6" is in a form.
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            value = str(value)
+        amount = read_amount(value) if isinstance(value, str) else None
+        if amount is None:
+            raise self.make_error("invalid")
+        return amount
 
 
 def choice(values, **kwargs) -> Text:

@@ -76,7 +76,7 @@ class PolicyItem(MethodView):
 
     @blp.arguments(PolicyUpdate)
     @blp.response(200, PolicyOut)
-    @blp.doc(parameters=[locking.IF_MATCH])
+    @locking.versioned(blp)
     def patch(self, data, policy_id: int):
         """Revise a policy as of the version you read; 409 if it moved on."""
         policy = policy_or_404(policy_id)

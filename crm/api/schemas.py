@@ -28,6 +28,12 @@ from crm.api.fields import (
     choice,
 )
 from crm.api.paging import PageArgs, page_schema
+from crm.models.customer import (
+    DEFAULT_RISK_LEVEL,
+    DEFAULT_WILLINGNESS,
+    WILLINGNESS_MAX,
+    WILLINGNESS_MIN,
+)
 from crm.models.enums import (
     Channel,
     ExperienceStatus,
@@ -45,9 +51,11 @@ from crm.models.enums import (
 
 PHONE = {
     "example": "13512345678",
-    "description": "The full mobile number, such as 13812341234 or +8613812341234 "
+    "pattern": r"^\+?[0-9][0-9 ().-]*$",
+    "description": "The full mobile number, such as 13812341234 or +86 138 1234 1234 "
     "(answers show it masked). On update, leave it out to keep the number.",
 }
+SCORE = f"{WILLINGNESS_MIN} to {WILLINGNESS_MAX}."
 VERSION = {
     "example": 1,
     "description": "The version you read (optimistic locking): if the record has moved on "
@@ -63,7 +71,13 @@ class CustomerOut(ma.Schema):
     name = ma.fields.String()
     gender = Enum(Gender)
     birth_date = Date(allow_none=True)
-    phone = MaskedPhone(metadata={"description": "Masked, such as 138****1234."})
+    phone = MaskedPhone(
+        metadata={
+            "description": "Masked, such as 138****1234: for reading only, never to send back.",
+            "example": "138****1234",
+            "readOnly": True,
+        }
+    )
     email = ma.fields.String(allow_none=True)
     occupation = ma.fields.String(allow_none=True)
     family_notes = ma.fields.String(allow_none=True)
@@ -101,7 +115,7 @@ class CustomerFields(Schema):
     tags = List(Text(), metadata={"example": ["高净值", "子女教育"]})
     liquid_assets = Money(metadata={"example": "1200000.00"})
     assets_as_of = Date(allow_none=True)
-    willingness = Integer(metadata={"description": "0 to 100.", "example": 55})
+    willingness = Integer(metadata={"description": SCORE, "example": 55})
     risk_level = choice(RiskLevel)
     channel = choice(Channel, allow_none=True)
     referred_by_id = Integer(allow_none=True)
@@ -122,8 +136,10 @@ class CustomerCreate(CustomerFields):
     phone = Text(required=True, metadata=PHONE)
     gender = choice(Gender, load_default=Gender.UNSPECIFIED.value)
     liquid_assets = Money(load_default=Decimal("0"), metadata={"example": "1200000.00"})
-    willingness = Integer(load_default=30, metadata={"description": "0 to 100.", "example": 55})
-    risk_level = choice(RiskLevel, load_default=RiskLevel.R1.value)
+    willingness = Integer(
+        load_default=DEFAULT_WILLINGNESS, metadata={"description": SCORE, "example": 55}
+    )
+    risk_level = choice(RiskLevel, load_default=DEFAULT_RISK_LEVEL.value)
     sms_consent = Boolean(load_default=False)
 
 
@@ -135,7 +151,13 @@ class CustomerUpdate(CustomerFields):
 
 
 class CustomerListArgs(PageArgs):
-    q = Text(metadata={"description": "Name prefix, or the phone number's last digits."})
+    q = Text(
+        metadata={
+            "description": "The customer list's search: the name's beginning (张, 张三), its "
+            "pinyin or initials (zhangsan, zs, 张s), the phone number's last digits, or a "
+            "policy number."
+        }
+    )
     quadrant = choice(Quadrant)
     risk_level = choice(RiskLevel)
     channel = choice(Channel)
@@ -252,9 +274,17 @@ class ExperienceRecord(Schema):
     outcome = choice(
         (ExperienceStatus.DONE, ExperienceStatus.NO_SHOW, ExperienceStatus.CANCELLED),
         required=True,
+        metadata={"example": ExperienceStatus.DONE.value},
     )
     held_on = Date(allow_none=True, metadata={"example": "2026-11-20"})
-    response = choice(Response, allow_none=True)
+    response = choice(
+        Response,
+        allow_none=True,
+        metadata={
+            "description": "Required when it was held; none after a no-show.",
+            "example": Response.POSITIVE.value,
+        },
+    )
     actual_cost = Money(
         allow_none=True,
         metadata={"description": "Null or left out: the planned cost.", "example": "95.50"},
@@ -273,7 +303,8 @@ class ExperienceRecord(Schema):
     willingness = Integer(
         allow_none=True,
         metadata={
-            "description": "0 to 100; null or left out moves it by the response's configured step."
+            "description": f"{WILLINGNESS_MIN} to {WILLINGNESS_MAX}; null or left out moves it "
+            "by the response's configured step."
         },
     )
     version = Version(metadata=VERSION)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+
+from crm.models.base import CENT
 
 
 class InvalidInput(ValueError):
@@ -30,8 +34,17 @@ _CONTROL = (
 )
 
 
+# What a spreadsheet may evaluate when a cell starts with it (formula injection), full-width
+# forms included: some spreadsheets read them as their ASCII twins. A text field may still
+# start with any of them (a name such as "-小明-" or "@张"), in the forms, the API and imports
+# alike: the app never evaluates what it stores, and every export neutralises such cells
+# (``crm.services.transfer.spreadsheets.neutralise``).
+FORMULA_STARTS = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
+
+
 def refuse_control_characters(values: Mapping[str, Any], errors: dict[str, Any]) -> None:
-    """Add an error for every text value that holds control characters."""
+    """Add an error for every text value that holds control characters: the one rule of
+    what a text field may hold, for every entry point."""
     from flask_babel import lazy_gettext as _l
 
     # Nearly every form is clean: one pass over all its texts at once, fields only if not.
@@ -44,6 +57,16 @@ def refuse_control_characters(values: Mapping[str, Any], errors: dict[str, Any])
         texts = value if isinstance(value, list) else [value]
         if any(isinstance(t, str) and not _CONTROL.isdisjoint(t) for t in texts):
             errors.setdefault(field, _l("This contains characters that cannot be stored."))
+
+
+def refuse_too_long(values: Mapping[str, tuple[str | None, int]], errors: dict[str, Any]) -> None:
+    """Add "At most n characters." for every text longer than its limit, given as
+    ``{field: (text, limit)}``; an empty text is never too long."""
+    from flask_babel import lazy_gettext as _l
+
+    for field, (text, limit) in values.items():
+        if text and len(text) > limit:
+            errors[field] = _l("At most %(n)d characters.", n=limit)
 
 
 def has_control_characters(text: str) -> bool:
@@ -107,39 +130,73 @@ def is_taken(column, value: Any, excluding: Any = None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
+# The largest amount any field takes: ¥1 trillion; beyond it a figure is a typing error.
+MAX_AMOUNT = Decimal("1000000000000.00")
+
+# An amount as people type it: digits with an optional decimal point, the integer part
+# either plain (1000000) or grouped in threes by commas (1,000,000). No exponent, no NaN.
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?")
+# Full-width digits and signs (１，０００．５０) read as their ASCII twins; only these, not every
+# character NFKC would fold (superscripts and circled digits are not amounts).
+_FULL_WIDTH = str.maketrans(
+    {
+        **{chr(0xFF10 + d): str(d) for d in range(10)},
+        "，": ",",
+        "．": ".",
+        "－": "-",
+        "＋": "+",
+        "￥": "¥",
+    }
+)
+
+
+def read_amount(text: str) -> Decimal | None:
+    """An amount as typed (``"¥1,000,000.50"``, ``"1000元"``, ``"１，０００"``), or None when it is
+    not one: exponents (``1e9``), NaN, infinities and misplaced commas are not amounts.
+    Only the form is read here; ``parse_amount`` says whether the value is acceptable."""
+    text = text.strip().translate(_FULL_WIDTH).removeprefix("¥").removesuffix("元").strip()
+    if not _AMOUNT.fullmatch(text) or not any(c.isdigit() for c in text):
+        return None
+    return Decimal(text.replace(",", ""))
+
+
 def parse_amount(
     value: Any,
     field: str,
     errors: dict[str, Any],
     *,
-    maximum: Any = None,
+    maximum: Decimal = MAX_AMOUNT,
     positive: bool = False,
-) -> Any:
-    """An amount in yuan from user input (``Decimal`` with two places), or None with the
-    reason under ``field`` in ``errors``. Negative amounts are never accepted."""
-    from decimal import Decimal, InvalidOperation
-
+    messages: Mapping[str, Any] | None = None,
+) -> Decimal | None:
+    """An amount in yuan (``Decimal`` with two places) from the form, the API or an imported
+    cell, or None with the reason under ``field`` in ``errors``. Text is read by
+    ``read_amount``; a ``Decimal`` or whole number handed over by code is taken as it is.
+    Negative amounts are never accepted; ``positive`` refuses zero too. ``messages`` words a
+    refusal for the field at hand ("invalid", "negative", "zero", "too_large")."""
     from flask_babel import lazy_gettext as _l
 
     if isinstance(value, str):
-        value = value.strip().replace(",", "").replace("，", "").lstrip("¥￥")
-    try:
-        if value is None or value == "":
-            raise InvalidOperation
+        amount = read_amount(value)
+    elif isinstance(value, Decimal) and value.is_finite():
+        amount = value
+    elif isinstance(value, int) and not isinstance(value, bool):
         amount = Decimal(value)
-        if not amount.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, TypeError, ValueError):
-        errors[field] = _l("Enter an amount in yuan, such as 250000.00.")
-        return None
-    if amount < 0:
-        errors[field] = _l("An amount cannot be negative.")
+    else:
+        amount = None
+    words = messages or {}
+    if amount is None:
+        errors[field] = words.get("invalid") or _l("Enter an amount, such as 250000.00.")
+    elif amount < 0:
+        errors[field] = words.get("negative") or _l("An amount cannot be negative.")
     elif positive and amount == 0:
-        errors[field] = _l("The amount must be more than zero.")
-    elif maximum is not None and amount > maximum:
-        errors[field] = _l("This amount is implausibly large; check the digits.")
-    elif amount != amount.quantize(Decimal("0.01")):
+        errors[field] = words.get("zero") or _l("The amount must be more than zero.")
+    elif amount > min(maximum, MAX_AMOUNT):
+        errors[field] = words.get("too_large") or _l(
+            "This amount is implausibly large; check the digits."
+        )
+    elif amount != amount.quantize(CENT):
         errors[field] = _l("Amounts have at most two decimal places.")
     else:
-        return amount.quantize(Decimal("0.01"))
+        return amount.quantize(CENT)
     return None

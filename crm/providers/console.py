@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class ConsoleProvider:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._fd: int | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> ConsoleProvider:
+        return cls(config["CRM_SMS_CONSOLE_PATH"])
 
     def _descriptor(self) -> int:
         if self._fd is None:

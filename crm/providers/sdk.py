@@ -1,8 +1,8 @@
-"""The SDK backends (``aliyun``, ``tencent``, ``twilio``): registration and shared pieces.
+"""What the SDK backends (``aliyun``, ``tencent``, ``twilio``) share: timeouts, required
+settings, endpoints given as hosts or URLs, and the signature the mainland providers add.
 
-``crm.providers.provider_for`` imports this module when the configured provider is not
-registered yet. Each backend lives in its own module and is imported only when chosen, so an
-app on the console provider never loads a cloud SDK.
+Each backend lives in its own module, named in ``registry`` and imported only when chosen, so
+an app on the console provider never loads a cloud SDK.
 
 Every backend is configured from the app's settings (``CRM_ALIYUN_*``, ``CRM_TENCENT_*``,
 ``CRM_TWILIO_*`` in ``config.py``); a required setting left empty stops the provider from
@@ -14,11 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
-
-from flask import Flask
-
-from crm.providers import FACTORIES
-from crm.providers.base import SmsProvider
 
 # How long a provider may take to accept a connection and to answer, in seconds.
 CONNECT_TIMEOUT = 5
@@ -53,24 +48,3 @@ def split_endpoint(endpoint: str) -> tuple[str, str]:
         return "https", endpoint.strip("/")
     parts = urlsplit(endpoint)
     return parts.scheme.lower(), parts.netloc
-
-
-def _aliyun(app: Flask) -> SmsProvider:
-    from crm.providers.aliyun import AliyunProvider
-
-    return AliyunProvider.from_config(app.config)
-
-
-def _tencent(app: Flask) -> SmsProvider:
-    from crm.providers.tencent import TencentProvider
-
-    return TencentProvider.from_config(app.config)
-
-
-def _twilio(app: Flask) -> SmsProvider:
-    from crm.providers.twilio import TwilioProvider
-
-    return TwilioProvider.from_config(app.config)
-
-
-FACTORIES.update({"aliyun": _aliyun, "tencent": _tencent, "twilio": _twilio})

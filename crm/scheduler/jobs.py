@@ -9,8 +9,8 @@ which is idempotent, so a run repeated after a crash or a takeover does nothing 
 
 from __future__ import annotations
 
-import importlib
 import logging
+import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,11 +76,6 @@ def spec_for(job_id: str) -> JobSpec:
     raise LookupError(f"no job {job_id!r} in JOBS")
 
 
-def resolve(ref: str) -> Callable[[], object]:
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 # --- the jobs ------------------------------------------------------------------------------
 
 
@@ -103,18 +98,19 @@ def plan_contacts() -> str:
 def outreach() -> str:
     """Queue the SMS due today, then send what is due: in this order, in one run, so that a
     message queued now goes out in the same minute, and the two never write at once."""
-    from crm.services.outreach import outbox
+    from crm.services.outreach.dispatch import dispatch
+    from crm.services.outreach.enqueue import enqueue_due
 
     parts = []
     failed = None
     try:
-        parts.append(f"queued {outbox.enqueue_due()}")
+        parts.append(f"queued {enqueue_due()}")
     except Exception as error:  # what is queued already is still sent
         db.session.rollback()
         log.exception("outreach: queueing due SMS failed")
         failed = error
         parts.append(f"queueing failed: {error}")
-    sent = outbox.dispatch()
+    sent = dispatch()
     parts.append(
         f"sent {sent.sent}, failed {sent.failed}, skipped {sent.skipped}, "
         f"deferred {sent.deferred}, uncertain {sent.uncertain}"
@@ -130,16 +126,16 @@ def outreach() -> str:
 
 def morning_digest() -> str:
     """The staff morning digest (每日提醒)."""
-    from crm.services.outreach import notifications
+    from crm.services.outreach import digest
 
-    return f"digests {notifications.send_morning_digest()}"
+    return f"digests {digest.send_morning_digest()}"
 
 
 def visit_reminders() -> str:
     """Reminders the day before each visit or event."""
-    from crm.services.outreach import notifications
+    from crm.services.outreach import reminders
 
-    return f"reminders {notifications.send_visit_reminders()}"
+    return f"reminders {reminders.send_visit_reminders()}"
 
 
 # --- running them ------------------------------------------------------------------------
@@ -195,7 +191,7 @@ def _run(job_id: str, scheduled_for: datetime | None, binding: Binding) -> None:
     db.session.commit()
     started = time.monotonic()
     try:
-        summary = str(resolve(spec_for(job_id).func)() or "")
+        summary = str(pkgutil.resolve_name(spec_for(job_id).func)() or "")
         ok = True
     except Exception as error:
         db.session.rollback()

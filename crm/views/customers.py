@@ -17,6 +17,7 @@ from crm.services.customers import dossier, policies, suitability, willingness
 from crm.services.customers.customer_list import CustomerFilters, list_customers
 from crm.services.followup import complaints
 from crm.views import dossier_page
+from crm.views.forms import refuse_stale, version_of
 from crm.views.helpers import label
 
 bp = Blueprint("customers", __name__)
@@ -24,13 +25,6 @@ bp = Blueprint("customers", __name__)
 
 def _int_arg(name: str) -> int | None:
     return as_id(request.args.get(name))
-
-
-def _version(form) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return -1  # unknown: treated as stale, the user sees what is current
 
 
 @bp.route("/")
@@ -50,10 +44,15 @@ def index():
         after=_int_arg("after"),
         page_size=current_app.config["CRM_PAGE_SIZE"],
     )
+    if page.policy_customer is not None:
+        # A policy number names one customer, whom the user may see: straight to the dossier.
+        return redirect(
+            url_for("customers.show", customer_id=page.policy_customer, _anchor="policies")
+        )
     return render_template(
         "customers/index.html",
         page=page,
-        owners=access.assignable_owners(current_user),
+        owners=access.owner_choices(current_user),
         branches=access.visible_branches(current_user),
     )
 
@@ -143,20 +142,23 @@ def reassess(customer_id: int):
     if form.validate_on_submit():
         try:
             willingness.reassess_willingness(
-                current_user, customer, form.willingness.data, form.reason.data, _version(form)
+                current_user,
+                customer,
+                form.willingness.data,
+                form.reason.data,
+                version_of(form.version.data),
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
         except revisions.StaleDossier as stale:
-            db.session.rollback()
-            form.form_errors.append(
-                _("Someone else saved this dossier while you were editing it.")
-                + " "
-                + _("Check the current values and re-assess again.")
-            )
-            form.version.data = stale.customer.version
             customer = stale.customer
+            refuse_stale(
+                form,
+                _("Someone else saved this dossier while you were editing it."),
+                then=_("Check the current values and re-assess again."),
+                version=customer,
+            )
         else:
             db.session.commit()
             if customer.quadrant != before:
@@ -183,16 +185,15 @@ def edit(customer_id: int):
     if form.validate_on_submit():
         try:
             changes = dossier.update_customer(
-                current_user, customer, form.domain_data(), _version(form)
+                current_user, customer, form.domain_data(), version_of(form.version.data)
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
         except revisions.StaleDossier as stale:
-            db.session.rollback()
+            # The page shows what the other person changed (``missed``) above the form.
             customer, missed = stale.customer, stale.missed
-            # The user's input stays in the form; saving again applies it over the current version.
-            form.version.data = customer.version
+            refuse_stale(form, version=customer)
         else:
             db.session.commit()
             flash(_("Dossier saved.") if changes else _("Nothing changed."), "success")
@@ -240,16 +241,14 @@ def edit_policy(customer_id: int, policy_id: int):
     if form.validate_on_submit():
         try:
             changes = policies.update_policy(
-                current_user, policy, form.domain_data(), _version(form)
+                current_user, policy, form.domain_data(), version_of(form.version.data)
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
         except revisions.StaleDossier as stale:
-            db.session.rollback()
-            policy = db.session.get(Policy, policy_id)
             missed = stale.missed
-            form.version.data = policy.version
+            refuse_stale(form, version=policy)
         else:
             db.session.commit()
             flash(_("Policy saved.") if changes else _("Nothing changed."), "success")

@@ -12,14 +12,19 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def error_page(status: int):
+    """The app's page for an HTTP error, in the user's language (JSON where JSON is wanted)."""
+    if status >= 500:
+        db.session.rollback()
+    if _wants_json():
+        return jsonify(error=status), status
+    return render_template("errors/error.html", status=status), status
+
+
 def register(app: Flask) -> None:
     def page(status: int):
         def handler(error):
-            if status >= 500:
-                db.session.rollback()
-            if _wants_json():
-                return jsonify(error=status), status
-            return render_template("errors/error.html", status=status), status
+            return error_page(status)
 
         return handler
 

@@ -12,8 +12,9 @@ from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import AttendanceForm, GroupEventForm, InviteForm
 from crm.models import Experience, GroupEvent
-from crm.models.enums import ExperienceStatus
-from crm.services.experiences import events, recording
+from crm.services.experiences import events, invitations, plans
+from crm.services.experiences.attendance import may_record_attendance, record_attendance
+from crm.views.forms import version_of
 
 bp = Blueprint("events", __name__)
 
@@ -24,13 +25,6 @@ def _event_or_404(event_id: int) -> GroupEvent:
     if event is None or not events.can_see_event(current_user, event):
         abort(404)
     return event
-
-
-def _version(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 @bp.route("/events")
@@ -67,20 +61,19 @@ def _event_page(event: GroupEvent, invite=None, attendance=None, attended=None):
     if attendance is None:
         attendance = AttendanceForm()
         attendance.version.data = event.version
-    guests = events.guests(event)
-    taken = sum(1 for g in guests if g.status != ExperienceStatus.CANCELLED)
+    guests = invitations.guests(event)
     return render_template(
         "events/show.html",
         event=event,
         guests=guests,
-        taken=taken,
-        share=events.share_estimate(event),
+        taken=invitations.seats_taken(event, guests),
+        share=invitations.share_estimate(event),
         today=local_today(),
         invite=invite or InviteForm(),
         attendance=attendance,
         attended=attended,
-        may_record=events.may_record_attendance(current_user, event),
-        may_approve=recording.may_approve(current_user),
+        may_record=may_record_attendance(current_user, event),
+        may_approve=plans.may_approve(current_user),
     )
 
 
@@ -97,8 +90,10 @@ def invite(event_id: int):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            customer = events.find_customer(current_user, form.customer_id.data)
-            experience = events.invite(current_user, event, customer, form.approval_reason.data)
+            customer = invitations.find_customer(current_user, form.customer_id.data)
+            experience = invitations.invite(
+                current_user, event, customer, form.approval_reason.data
+            )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
@@ -124,7 +119,7 @@ def cancel_invitation(event_id: int, experience_id: int):
     ):
         abort(404)
     try:
-        events.cancel_invitation(current_user, event, experience)
+        invitations.cancel_invitation(current_user, event, experience)
     except InvalidInput as error:
         db.session.rollback()
         for message in error.errors.values():
@@ -143,7 +138,7 @@ def attendance(event_id: int):
     attended = request.form.getlist("attended")
     if form.validate_on_submit():
         try:
-            events.record_attendance(current_user, event, attended, _version(form.version.data))
+            record_attendance(current_user, event, attended, version_of(form.version.data))
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)

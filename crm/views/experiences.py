@@ -12,11 +12,11 @@ from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import ExperienceForm, RecordForm, product_choices
 from crm.models import Experience
-from crm.models.enums import ExperienceStatus
 from crm.services.customers import suitability
-from crm.services.experiences import recording
+from crm.services.experiences import plans, recording
 from crm.services.planning import agenda as agenda_service
 from crm.services.planning import budget, matrix
+from crm.views.forms import refuse_stale, version_of
 from crm.views.helpers import label
 
 bp = Blueprint("experiences", __name__)
@@ -29,13 +29,6 @@ def _experience_or_404(experience_id: int) -> Experience:
     return experience
 
 
-def _version(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
-
-
 @bp.route("/customers/<id:customer_id>/experiences/new", methods=["GET", "POST"])
 @login_required
 def new(customer_id: int):
@@ -46,7 +39,7 @@ def new(customer_id: int):
         form.due_on.data = local_today()
     if form.validate_on_submit():
         try:
-            experience = recording.add_experience(current_user, customer, form.domain_data())
+            experience = plans.add_experience(current_user, customer, form.domain_data())
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
@@ -64,7 +57,7 @@ def new(customer_id: int):
         budget=budget.budget_for(customer),
         rules=matrix.rules(),
         categories=matrix.categories(),
-        may_approve=recording.may_approve(current_user),
+        may_approve=plans.may_approve(current_user),
     )
 
 
@@ -88,24 +81,21 @@ def record(experience_id: int):
                 current_user,
                 experience,
                 form.domain_data(),
-                _version(form.version.data),
-                _version(form.customer_version.data),
+                version_of(form.version.data),
+                version_of(form.customer_version.data),
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
         except revisions.StaleDossier as stale:
-            db.session.rollback()
-            experience = _experience_or_404(experience_id)
-            customer = experience.customer
             conflict = stale.missed
-            form.version.data = experience.version
-            form.customer_version.data = customer.version
-            form.form_errors.append(
-                _("Someone else changed this customer or experience while you were recording.")
-                + " "
-                + _("Check the current values and save again.")
+            refuse_stale(
+                form,
+                _("Someone else changed this customer or experience while you were recording."),
+                version=experience,
+                customer_version=customer,
             )
+            experience = _experience_or_404(experience_id)  # still the user's to see?
         else:
             db.session.commit()
             if recorded.moved_to is not None:
@@ -120,10 +110,8 @@ def record(experience_id: int):
             else:
                 flash(_("Experience recorded."), "success")
             return redirect(url_for("customers.show", customer_id=customer.id))
-    if experience.recorded_at is not None or (
-        experience.group_event_id is None and experience.status != ExperienceStatus.PLANNED
-    ):
-        form.form_errors.append(_("This experience has already been recorded."))
+    if recording.already_recorded(experience):
+        form.form_errors.append(str(recording.ALREADY_RECORDED))
     return render_template(
         "experiences/record.html",
         form=form,

@@ -18,6 +18,7 @@ from crm.forms import AnswerForm, CallbackForm, ComplaintForm, product_choices
 from crm.services.customers import suitability
 from crm.services.followup import calls, complaints, targets
 from crm.services.followup.hints import hint_for
+from crm.views.forms import refuse_stale, version_of
 from crm.views.helpers import label
 from crm.views.roles import manager_required
 
@@ -25,13 +26,6 @@ bp = Blueprint("followup", __name__)
 
 INVALID = 422  # a form sent back with the domain's messages
 STALE = 409  # someone else saved first
-
-
-def _version(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # unknown: treated as stale, the user sees what is current
 
 
 def local_time(moment) -> str:
@@ -71,18 +65,17 @@ def record_callback(callback_id: int):
         customer, number = callback.customer, callback.policy.policy_number
         try:
             recorded = calls.record_callback(
-                current_user, callback, form.domain_data(), _version(form.version.data)
+                current_user, callback, form.domain_data(), version_of(form.version.data)
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
             status = INVALID
         except revisions.StaleDossier:
-            db.session.rollback()
-            form.form_errors.append(
-                _("Someone else changed this customer or call-back while you were recording.")
-                + " "
-                + _("Check the current values and save again.")
+            refuse_stale(
+                form,
+                _("Someone else changed this customer or call-back while you were recording."),
+                version=callback,
             )
             status = STALE
         else:
@@ -105,8 +98,8 @@ def record_callback(callback_id: int):
         form.version.data = callback.version
     elif request.method == "POST":
         status = INVALID
-    if callback.recorded_at is not None and not form.form_errors:
-        form.form_errors.append(_("This call-back has already been recorded."))
+    if calls.already_recorded(callback) and not form.form_errors:
+        form.form_errors.append(str(calls.ALREADY_RECORDED))
     form.product_id.choices = product_choices(suitability.suitable_products(callback.customer))
     return render_template(
         "followup/record.html",
@@ -177,18 +170,17 @@ def answer_complaint(complaint_id: int):
     if form.validate_on_submit():
         try:
             complaints.answer_complaint(
-                current_user, complaint, form.domain_data(), _version(form.version.data)
+                current_user, complaint, form.domain_data(), version_of(form.version.data)
             )
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
             status = INVALID
         except revisions.StaleDossier:
-            db.session.rollback()
-            form.form_errors.append(
-                _("Someone else answered or changed this complaint while you were writing.")
-                + " "
-                + _("Check the current values and save again.")
+            refuse_stale(
+                form,
+                _("Someone else answered or changed this complaint while you were writing."),
+                version=complaint,
             )
             status = STALE
         else:
@@ -202,8 +194,8 @@ def answer_complaint(complaint_id: int):
         form.version.data = complaint.version
     elif request.method == "POST":
         status = INVALID
-    if complaint.answered_at is not None and not form.form_errors:
-        form.form_errors.append(_("This complaint has already been answered."))
+    if complaints.already_answered(complaint) and not form.form_errors:
+        form.form_errors.append(str(complaints.ALREADY_ANSWERED))
     return render_template(
         "followup/answer_form.html",
         form=form,
@@ -254,6 +246,7 @@ def overview():
         rows=rows,
         total=targets.overall(rows),
         targets=targets.targets_config(),
+        measures=targets.MEASURES,
         start=start,
         end=end,
         split=split,

@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.forms import DomainForm
 from crm.models import Notification
 from crm.services.accounts import staffing
-from crm.services.outreach import notifications
+from crm.services.outreach import inbox
 
 bp = Blueprint("notifications", __name__)
 
@@ -37,7 +37,7 @@ def unread_badge():
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        return notifications.unread_count(current_user)
+        return inbox.unread_count(current_user)
 
     return {"unread_notifications": unread_notifications}
 
@@ -53,12 +53,12 @@ def _own_notification_or_404(notification_id: int | None) -> Notification:
 @login_required
 def index():
     before = as_id(request.args.get("before"))
-    items = notifications.notifications_for(current_user, PAGE_SIZE + 1, before)
+    items = inbox.notifications_for(current_user, PAGE_SIZE + 1, before)
     return render_template(
         "notifications/index.html",
         items=items[:PAGE_SIZE],
         older=items[PAGE_SIZE - 1].id if len(items) > PAGE_SIZE else None,
-        unread=notifications.unread_count(current_user),
+        unread=inbox.unread_count(current_user),
     )
 
 
@@ -69,9 +69,9 @@ def read():
     raw = request.form.get("id")
     if raw:
         notification = _own_notification_or_404(as_id(raw))
-        notifications.mark_read(current_user, [notification.id])
+        inbox.mark_read(current_user, [notification.id])
     else:
-        notifications.mark_read(current_user)
+        inbox.mark_read(current_user)
     db.session.commit()
     return redirect(url_for("notifications.index"))
 

@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.models import AuditLog, Customer, Tag
 from crm.models.enums import Channel
 from tests.api.conftest import ApiClient, counts
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 CUSTOMERS = "/api/v1/customers"
 NEW = {

@@ -56,8 +56,11 @@ def test_the_openapi_description_is_served(client):
     assert {"/api/v1/customers", "/api/v1/quadrant-events/{event_id}"} <= set(spec["paths"])
     create = spec["components"]["schemas"]["CustomerCreate"]
     assert create["additionalProperties"] is False and create["required"] == ["name", "phone"]
-    money = create["properties"]["liquid_assets"]
+    # Amounts are written as decimal strings, and read from such a string or a JSON number.
+    money = spec["components"]["schemas"]["CustomerOut"]["properties"]["liquid_assets"]
     assert (money["type"], money["format"]) == ("string", "decimal")
+    given = create["properties"]["liquid_assets"]
+    assert [branch["type"] for branch in given["anyOf"]] == ["string", "number"]
 
 
 def test_shape_and_type_are_checked_before_the_domain_rules(world, api_as):

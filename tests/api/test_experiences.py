@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.models import Customer, Experience, Product, QuadrantEvent
 from crm.models.enums import ExperienceStatus, MoveCause, ProductType, Touchpoint
 from crm.services.customers import dossier, tiering
-from crm.services.experiences import recording
+from crm.services.experiences import plans
 from crm.services.planning import matrix
 from tests.api.conftest import counts
 
@@ -30,7 +30,7 @@ def develop(world):
 
 
 def planned(user, customer) -> Experience:
-    experience = recording.add_experience(
+    experience = plans.add_experience(
         user, customer, {"category": "visit", "due_on": local_today()}
     )
     db.session.commit()

@@ -17,14 +17,16 @@ from config import load_config
 from crm.extensions import db
 from crm.models import Experience, OutboxMessage
 from crm.models.enums import ExperienceStatus, Gender, OutboxStatus, PlanOrigin, Touchpoint
-from crm.providers import LookupResult, ProviderError, provider_for
 from crm.providers.aliyun import AliyunProvider
+from crm.providers.base import LookupResult, ProviderError
+from crm.providers.registry import provider_for
 from crm.providers.sdk import without_signature
 from crm.providers.tencent import TencentProvider
 from crm.providers.twilio import TwilioProvider
-from crm.services.outreach import outbox
-from tests.conftest import make_customer
+from crm.services.outreach.dispatch import dispatch
+from crm.services.outreach.enqueue import enqueue_due
 from tests.providers.fake_server import CHINA, FakeProvider, basic_auth_user
+from tests.support.factories import make_customer
 
 PHONE = "+8613800001111"
 KEY = "experience:42"
@@ -361,11 +363,11 @@ def the_message() -> OutboxMessage:
 
 def test_the_outbox_sends_through_alibaba_cloud(fake, aliyun_app, customer):
     today = MORNING.astimezone(CHINA).date()
-    assert outbox.enqueue_due(today, MORNING) == 1
+    assert enqueue_due(today, MORNING) == 1
     queued = the_message()
     assert queued.body.startswith("【银保服务】赵先生") and queued.body.endswith("拒收请回复R")
     with aliyun_app.app_context():
-        summary = outbox.dispatch(now=MORNING)
+        summary = dispatch(now=MORNING)
     assert summary.sent == 1
     message = the_message()
     assert message.status == OutboxStatus.SENT and message.provider == "aliyun"
@@ -381,7 +383,7 @@ def test_the_outbox_sends_through_alibaba_cloud(fake, aliyun_app, customer):
 
 def test_a_send_cut_short_by_a_crash_is_found_by_its_key(fake, aliyun_app, customer):
     today = MORNING.astimezone(CHINA).date()
-    outbox.enqueue_due(today, MORNING)
+    enqueue_due(today, MORNING)
     message = the_message()
     # The dispatcher claimed the message, Alibaba took it, and the process died before
     # recording the answer.
@@ -389,7 +391,7 @@ def test_a_send_cut_short_by_a_crash_is_found_by_its_key(fake, aliyun_app, custo
     db.session.commit()
     with aliyun_app.app_context():
         provider_for(aliyun_app).send(message.recipient, message.body, message.idempotency_key)
-        summary = outbox.dispatch(now=MORNING + timedelta(minutes=10))
+        summary = dispatch(now=MORNING + timedelta(minutes=10))
     assert summary.reconciled["sent"] == 1 and summary.sent == 0
     assert the_message().status == OutboxStatus.SENT
     assert len(fake.calls("SendSms")) == 1  # never sent twice

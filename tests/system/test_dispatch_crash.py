@@ -51,9 +51,9 @@ from crm.models.enums import (
     Touchpoint,
 )
 from crm.providers.console import ConsoleProvider
-from crm.services.outreach import outbox
-from tests.conftest import make_customer, make_staff
+from crm.services.outreach.enqueue import enqueue_due
 from tests.support import dispatch_worker
+from tests.support.factories import make_customer, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("CRM_CRASH_SEED", "20261123"))
@@ -133,7 +133,7 @@ def queue_messages() -> int:
                 )
             )
     db.session.commit()
-    return outbox.enqueue_due(TODAY, NOW)
+    return enqueue_due(TODAY, NOW)
 
 
 def console_lines(path: Path) -> list[dict]:

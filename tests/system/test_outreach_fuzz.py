@@ -28,9 +28,11 @@ from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage
 from crm.models.enums import ExperienceStatus, MessagePurpose, OutboxStatus, PlanOrigin, Touchpoint
 from crm.providers.console import ConsoleProvider
-from crm.services.outreach import outbox, sms_replies, sms_rules
+from crm.services.outreach import sms_replies, sms_rules
+from crm.services.outreach.dispatch import dispatch
+from crm.services.outreach.enqueue import enqueue_due
 from crm.services.planning import planner
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 SEED = int(os.environ.get("CRM_FUZZ_SEED", "4"))
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -179,10 +181,10 @@ def test_a_fuzzed_month_keeps_the_sms_rules(world, tmp_path):
             planner.plan_contacts(subject + timedelta(days=28), today=subject)
             extra_contacts(rng, customers, subject)
             db.session.commit()
-            outbox.enqueue_due(subject, when)
+            enqueue_due(subject, when)
         elif action == "dispatch":
             recorder.now = when
-            summary = outbox.dispatch(when, provider=recorder, batch=rng.choice((1, 3, 50)))
+            summary = dispatch(when, provider=recorder, batch=rng.choice((1, 3, 50)))
             summaries.update(sent=summary.sent, skipped=summary.skipped, deferred=summary.deferred)
             summaries.update(failed=summary.failed, reconciled=sum(summary.reconciled.values()))
             if sms_rules.in_window(when):

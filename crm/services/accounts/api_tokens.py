@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from crm.core import audit
-from crm.core.inputs import InvalidInput, as_id, refuse_control_characters
+from crm.core.inputs import InvalidInput, as_id, refuse_control_characters, refuse_too_long
 from crm.extensions import db
 from crm.models import ApiToken, Staff
 from crm.models.base import utcnow
@@ -46,8 +46,7 @@ def issue(admin: Staff | None, staff: Staff, name: str) -> tuple[ApiToken, str]:
     name = (name or "").strip()
     if not name:
         errors["name"] = _l("Name the token after what will use it, such as 'reporting'.")
-    elif len(name) > NAME_LIMIT:
-        errors["name"] = _l("At most %(n)d characters.", n=NAME_LIMIT)
+    refuse_too_long({"name": (name, NAME_LIMIT)}, errors)
     if not staff.is_active_account:
         errors["staff_id"] = _l("This staff account is deactivated.")
     refuse_control_characters({"name": name}, errors)

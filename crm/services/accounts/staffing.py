@@ -11,15 +11,23 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.core import audit
-from crm.core.inputs import InvalidInput, as_id, is_taken, refuse_control_characters
+from crm.core.inputs import (
+    InvalidInput,
+    as_id,
+    is_taken,
+    refuse_control_characters,
+    refuse_too_long,
+)
 from crm.core.phones import InvalidPhone, normalize_phone
 from crm.extensions import db
-from crm.models import Branch, Staff
+from crm.models import Branch, SessionEnd, Staff
 from crm.models.enums import BranchStage, Role
+from crm.services.accounts import sessions
 
 MIN_PASSWORD = 8
 LANGUAGES = ("zh_CN", "en")
 EMAIL_LIMIT = 120
+DISPLAY_NAME_LIMIT = 80
 CONTACT_FIELDS = ("phone", "email", "notify_by_sms", "notify_by_email")
 
 
@@ -41,8 +49,7 @@ def clean_staff(data: Mapping[str, Any], staff: Staff | None = None) -> dict[str
     out["username"] = username
 
     display = (data.get("display_name") or "").strip() or username
-    if len(display) > 80:
-        errors["display_name"] = _l("At most %(n)d characters.", n=80)
+    refuse_too_long({"display_name": (display, DISPLAY_NAME_LIMIT)}, errors)
     out["display_name"] = display
 
     try:
@@ -88,9 +95,8 @@ def _clean_contact(data: Mapping[str, Any], errors: dict[str, Any]) -> dict[str,
 
     email = (data.get("email") or "").strip() or None
     if email is not None:
-        if len(email) > EMAIL_LIMIT:
-            errors["email"] = _l("At most %(n)d characters.", n=EMAIL_LIMIT)
-        else:
+        refuse_too_long({"email": (email, EMAIL_LIMIT)}, errors)
+        if "email" not in errors:
             try:
                 email = validate_email(email, check_deliverability=False).normalized
             except EmailNotValidError:
@@ -148,7 +154,18 @@ def update_staff(actor: Staff, staff: Staff, data: Mapping[str, Any]) -> dict:
         changes["password"] = ("(set)", "(changed)")
     if changes:
         audit.record(actor, "staff", staff.id, "update", changes)
+    _end_sessions_after(actor, staff, changes)
     return changes
+
+
+def _end_sessions_after(actor: Staff | None, staff: Staff, changes: dict) -> None:
+    """A deactivated account is signed out everywhere; a new password signs its owner out
+    everywhere but where it was changed (whoever knew the old one is out)."""
+    if "is_active_account" in changes and not staff.is_active_account:
+        sessions.end_sessions_of(staff, SessionEnd.DEACTIVATED)
+    elif "password" in changes:
+        keep = actor.session_key if actor is not None else None
+        sessions.end_sessions_of(staff, SessionEnd.PASSWORD, keep=keep)
 
 
 def update_contact(actor: Staff, staff: Staff, data: Mapping[str, Any]) -> dict:

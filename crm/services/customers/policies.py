@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from crm.core import audit
 from crm.core.clock import local_today
-from crm.core.inputs import InvalidInput, flush_or_explain, is_taken, refuse_control_characters
+from crm.core.inputs import (
+    InvalidInput,
+    flush_or_explain,
+    is_taken,
+    parse_amount,
+    refuse_control_characters,
+    refuse_too_long,
+)
 from crm.core.revisions import flush_revision, require_version
 from crm.extensions import db
 from crm.models import Customer, Policy, Staff
@@ -30,6 +37,8 @@ POLICY_FIELDS = (
     "product_id",
 )
 MAX_PREMIUM = Decimal("10000000000.00")
+NUMBER_LIMIT = 40
+PRODUCT_LIMIT = 120
 NUMBER_CLASH = (
     ("policy.policy_number", "uq_policy_policy_number"),
     "policy_number",
@@ -57,19 +66,18 @@ def clean_policy(
     number = (data.get("policy_number") or "").strip().upper()
     if not number:
         errors["policy_number"] = _l("Enter the policy number.")
-    elif len(number) > 40:
-        errors["policy_number"] = _l("At most %(n)d characters.", n=40)
-    else:
-        if is_taken(Policy.policy_number, number, excluding=policy):
-            errors["policy_number"] = _l("This policy number is already recorded.")
+    elif len(number) <= NUMBER_LIMIT and is_taken(Policy.policy_number, number, excluding=policy):
+        errors["policy_number"] = _l("This policy number is already recorded.")
     out["policy_number"] = number
 
     product = (data.get("product_name") or "").strip()
     if not product:
         errors["product_name"] = _l("Enter the product name.")
-    elif len(product) > 120:
-        errors["product_name"] = _l("At most %(n)d characters.", n=120)
     out["product_name"] = product
+    refuse_too_long(
+        {"policy_number": (number, NUMBER_LIMIT), "product_name": (product, PRODUCT_LIMIT)},
+        errors,
+    )
 
     for field, enum in (
         ("product_type", ProductType),
@@ -83,20 +91,17 @@ def clean_policy(
         except ValueError:
             errors[field] = _l("Choose one of the listed values.")
 
-    try:
-        premium = Decimal(data.get("premium") if data.get("premium") is not None else "x")
-        if not premium.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, TypeError, ValueError):
-        errors["premium"] = _l("Enter an amount in yuan, such as 250000.00.")
-        premium = Decimal(0)
-    if premium <= 0:
-        errors.setdefault("premium", _l("The premium must be more than zero."))
-    elif premium > MAX_PREMIUM:
-        errors["premium"] = _l("This amount is implausibly large; check the digits.")
-    elif premium != premium.quantize(Decimal("0.01")):
-        errors["premium"] = _l("Amounts have at most two decimal places.")
-    out["premium"] = premium
+    out["premium"] = parse_amount(
+        data.get("premium"),
+        "premium",
+        errors,
+        maximum=MAX_PREMIUM,
+        positive=True,
+        messages={
+            "negative": _l("The premium must be more than zero."),
+            "zero": _l("The premium must be more than zero."),
+        },
+    )
 
     start, maturity = data.get("start_date"), data.get("maturity_date")
     if start is None:

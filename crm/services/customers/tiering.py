@@ -12,16 +12,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from crm.core import audit, reads
-from crm.core.inputs import InvalidInput
+from crm.core.inputs import InvalidInput, parse_amount
 from crm.extensions import db
 from crm.models import Customer, Experience, QuadrantEvent, Setting, Staff
 from crm.models.base import utcnow
+from crm.models.customer import WILLINGNESS_MAX, WILLINGNESS_MIN
 from crm.models.enums import MoveCause, Quadrant
 
 MAX_CAPABILITY = Decimal("1000000000000.00")
@@ -81,29 +82,30 @@ def current_thresholds() -> Thresholds:
 def parse_thresholds(capability, willingness) -> Thresholds:
     """Thresholds from user input, or ``InvalidInput`` saying what is wrong with each."""
     errors = {}
-    try:
-        cap = Decimal(str(capability).strip().replace(",", ""))
-        if not cap.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["capability_threshold"] = _l("Enter an amount in yuan, such as 1000000.")
-        cap = None
-    if cap is not None and not (0 < cap <= MAX_CAPABILITY):
-        errors["capability_threshold"] = _l(
-            "The capability threshold must be more than ¥0 and at most ¥1 trillion."
-        )
-    elif cap is not None and cap != cap.quantize(Decimal("0.01")):
-        errors["capability_threshold"] = _l("Amounts have at most two decimal places.")
+    out_of_range = _l("The capability threshold must be more than ¥0 and at most ¥1 trillion.")
+    cap = parse_amount(
+        str(capability),
+        "capability_threshold",
+        errors,
+        maximum=MAX_CAPABILITY,
+        positive=True,
+        messages={
+            "invalid": _l("Enter an amount in yuan, such as 1000000."),
+            "negative": out_of_range,
+            "zero": out_of_range,
+            "too_large": out_of_range,
+        },
+    )
     try:
         will = int(str(willingness).strip())
     except ValueError:
         errors["willingness_threshold"] = _l("Enter a whole number from 1 to 100.")
         will = None
-    if will is not None and not 1 <= will <= 100:
+    if will is not None and not WILLINGNESS_MIN < will <= WILLINGNESS_MAX:
         errors["willingness_threshold"] = _l("Enter a whole number from 1 to 100.")
     if errors:
         raise InvalidInput(errors)
-    return Thresholds(capability=cap.quantize(Decimal("0.01")), willingness=will)
+    return Thresholds(capability=cap, willingness=will)
 
 
 def save_thresholds(actor: Staff | None, thresholds: Thresholds) -> dict:

@@ -1,4 +1,4 @@
-"""Experiences (客户体验) with one customer: planning one by hand, and recording how it went.
+"""Recording how an experience with one customer went (体验记录).
 
 Recording closes the operating loop of seed 004: the outcome and the customer's response
 are kept, the dossier is revised (档案修正) in the same step, the customer is re-tiered with
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,160 +20,17 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.core import audit, reads
-from crm.core.clock import business_zone, local_today
+from crm.core.clock import local_today
 from crm.core.inputs import InvalidInput, parse_amount, refuse_control_characters
 from crm.core.revisions import flush_revision, stale
 from crm.extensions import db
-from crm.models import Customer, Experience, GroupEvent, Staff
+from crm.models import Customer, Experience, GroupEvent, Product, Staff
 from crm.models.base import utcnow
-from crm.models.enums import (
-    ExperienceStatus,
-    Mark,
-    MoveCause,
-    PlanOrigin,
-    Quadrant,
-    Response,
-    Role,
-    Touchpoint,
-)
-from crm.services.customers import suitability, tiering
-from crm.services.customers.dossier import MAX_ASSETS
-from crm.services.planning import budget, matrix, planner
-
-MAX_COST = Decimal("10000000.00")
-NOTES_LIMIT = 2000
-REASON_LIMIT = 500
-PLAN_AHEAD = timedelta(days=366)
-
-
-class OverLimit(InvalidInput):
-    """A plan a manager must approve: a "never" category, or past the customer's budget."""
-
-
-def may_approve(user: Staff) -> bool:
-    return user.role in (Role.MANAGER, Role.ADMIN)
-
-
-def opened_on(customer: Customer) -> date:
-    """The business date the dossier was opened: nothing happened with the customer before."""
-    return customer.created_at.astimezone(business_zone()).date()
-
-
-def _text(data: Mapping[str, Any], field: str, limit: int, errors: dict) -> str | None:
-    text = (data.get(field) or "").strip() or None
-    if text and len(text) > limit:
-        errors[field] = _l("At most %(n)d characters.", n=limit)
-    return text
-
-
-def refusal_reasons(
-    customer: Customer, category: Touchpoint, cost: Decimal, today: date
-) -> dict[str, Any]:
-    """Why this plan needs a manager's approval (empty: it does not)."""
-    reasons: dict[str, Any] = {}
-    rule = matrix.rule_for(customer.quadrant, category)
-    if rule.mark == Mark.NEVER:
-        reasons["category"] = _l(
-            "The experience matrix does not offer this to %(quadrant)s customers.",
-            quadrant=_quadrant_label(customer.quadrant),
-        )
-    excess = budget.budget_for(customer, today).excess(cost)
-    if excess > 0:
-        reasons["planned_cost"] = _l(
-            "This would pass the customer's 12-month budget by ¥%(excess)s.",
-            excess=f"{excess:,.2f}",
-        )
-    return reasons
-
-
-def _quadrant_label(quadrant: Quadrant) -> str:
-    from crm.labels import QUADRANT
-
-    return QUADRANT[quadrant]
-
-
-def lock_budget(customer: Customer) -> None:
-    """Serialise budget checks for one customer (two plans at once could both fit alone)."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(
-            sa.select(Customer.id).where(Customer.id == customer.id).with_for_update()
-        )
-
-
-def add_experience(user: Staff, customer: Customer, data: Mapping[str, Any]) -> Experience:
-    """Staff plan an experience for one customer; the caller commits.
-
-    A "never" category or a plan past the budget is refused with the reason and by how
-    much, unless a manager (or admin) approves it with a reason, which is audited.
-    """
-    errors: dict[str, Any] = {}
-    today = local_today()
-    try:
-        category = Touchpoint(data.get("category") or "")
-    except ValueError:
-        errors["category"] = _l("Choose one of the listed values.")
-        category = None
-    due_on = data.get("due_on")
-    if due_on is None:
-        errors["due_on"] = _l("Enter the date.")
-    elif due_on < opened_on(customer):
-        errors["due_on"] = _l("The date is before the customer's dossier was opened.")
-    elif due_on > today + PLAN_AHEAD:
-        errors["due_on"] = _l("Plan at most a year ahead.")
-    raw_cost = data.get("planned_cost")
-    if raw_cost in (None, "") and category is not None:
-        cost = matrix.unit_cost(category)
-    else:
-        cost = parse_amount(raw_cost, "planned_cost", errors, maximum=MAX_COST)
-    notes = _text(data, "notes", NOTES_LIMIT, errors)
-    reason = _text(data, "approval_reason", REASON_LIMIT, errors)
-    refuse_control_characters({"notes": notes, "approval_reason": reason}, errors)
-    if errors:
-        raise InvalidInput(errors)
-
-    lock_budget(customer)
-    approval = refusal_reasons(customer, category, cost, today)
-    if approval:
-        if not may_approve(user):
-            approval[""] = _l("A manager can approve it with a reason.")
-            raise OverLimit(approval)
-        if not reason:
-            approval["approval_reason"] = _l("Give the reason for approving this.")
-            raise OverLimit(approval)
-    experience = Experience(
-        customer=customer,
-        category=category,
-        status=ExperienceStatus.PLANNED,
-        origin=PlanOrigin.STAFF,
-        due_on=due_on,
-        planned_cost=cost,
-        notes=notes,
-        created_by_id=user.id,
-        approved_by_id=user.id if approval else None,
-        approval_reason=reason if approval else None,
-        version=1,
-    )
-    db.session.add(experience)
-    db.session.flush()
-    changes = {
-        "category": (None, category),
-        "due_on": (None, due_on),
-        "planned_cost": (None, cost),
-        "notes": (None, notes),
-    }
-    if approval:
-        changes["approved_by_id"] = (None, user.id)
-    audit.record(
-        user,
-        "experience",
-        experience.id,
-        "create",
-        {k: v for k, v in changes.items() if v[1] is not None},
-        customer_id=customer.id,
-        version=experience.version,
-        reason=reason if approval else None,
-    )
-    return experience
+from crm.models.enums import ExperienceStatus, MoveCause, Quadrant, Response
+from crm.services.customers import suitability, tiering, willingness
+from crm.services.customers.dossier_checks import MAX_ASSETS
+from crm.services.experiences.plans import MAX_COST, NOTES_LIMIT, opened_on, optional_text
+from crm.services.planning import planner
 
 
 @dataclass
@@ -182,6 +39,20 @@ class Recorded:
     moved_from: Quadrant | None
     moved_to: Quadrant | None
     replanned: planner.PlanSummary | None = None
+
+
+@dataclass
+class _Entry:
+    """What was entered, checked: the record itself and the dossier revision made with it."""
+
+    outcome: ExperienceStatus
+    held_on: date | None
+    response: Response | None
+    actual_cost: Decimal | None
+    notes: str | None
+    product: Product | None
+    liquid_assets: Decimal | None
+    willingness: int
 
 
 def response_delta(response: Response | None) -> int:
@@ -205,18 +76,80 @@ def record_experience(
     """
     customer = experience.customer
     today = local_today()
-    errors: dict[str, Any] = {}
+    _refuse_unless_recordable(experience, expected_version, expected_customer_version)
+    entry = _read_entry(experience, data, today)
+
+    before = _recorded_fields(experience)
+    old_quadrant = customer.quadrant
+    with db.session.no_autoflush:
+        _keep_record(user, experience, entry)
+        customer_changes = _revise_dossier(user, experience, entry)
+    flush_revision(Customer, customer.id, expected_customer_version)
+    _audit_record(user, experience, before, customer_changes)
+
+    recorded = Recorded(experience, None, None)
+    if customer.quadrant != old_quadrant:
+        recorded.moved_from, recorded.moved_to = old_quadrant, customer.quadrant
+        recorded.replanned = planner.replan_customer(customer, today)
+    return recorded
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+ALREADY_RECORDED = _l("This experience has already been recorded.")
+
+
+def already_recorded(experience: Experience) -> bool:
+    """Recorded once, which is all it may be: a guest's response is recorded once, after
+    the event's attendance; any other experience once, when it leaves "planned"."""
+    return experience.recorded_at is not None or (
+        experience.group_event_id is None and experience.status != ExperienceStatus.PLANNED
+    )
+
+
+def _refuse_unless_recordable(
+    experience: Experience, expected_version: int, expected_customer_version: int
+) -> None:
+    """Once only, on the versions the staff member saw; a guest's after the attendance."""
+    customer = experience.customer
     if experience.recorded_at is not None:
-        raise InvalidInput({"": _l("This experience has already been recorded.")})
+        raise InvalidInput({"": ALREADY_RECORDED})
+    # A stale form first: whoever recorded it meanwhile, the user sees what they changed.
     if experience.version != expected_version or customer.version != expected_customer_version:
         raise stale(customer, "customer", customer.id, expected_customer_version)
-    from_event = experience.group_event_id is not None
-    if not from_event and experience.status != ExperienceStatus.PLANNED:
-        raise InvalidInput({"": _l("This experience has already been recorded.")})
-    if from_event and experience.status == ExperienceStatus.PLANNED:
+    if already_recorded(experience):
+        raise InvalidInput({"": ALREADY_RECORDED})
+    if experience.group_event_id is not None and experience.status == ExperienceStatus.PLANNED:
         raise InvalidInput(
             {"": _l("Record the event's attendance first; then each guest's response.")}
         )
+
+
+def _read_entry(experience: Experience, data: Mapping[str, Any], today: date) -> _Entry:
+    """Every field checked, or the refusal with every error at once."""
+    customer = experience.customer
+    errors: dict[str, Any] = {}
+    outcome = _read_outcome(experience, data, errors)
+    held_on = _read_held_on(experience, data, outcome, today, errors)
+    response = _read_response(data, outcome, errors)
+    actual_cost = _read_actual_cost(experience, data, outcome, errors)
+    notes = optional_text(data, "notes", NOTES_LIMIT, errors)
+    # A product recommended during the experience, within the customer's risk level (适当性).
+    product = suitability.shelf_product(data.get("product_id"), "product_id", errors)
+    if outcome != ExperienceStatus.DONE and product is not None:
+        errors["product_id"] = _l("A product is recommended only in an experience that was held.")
+    suitability.check_product(customer, product, "product_id", errors)
+    assets = _revised_assets(customer, data, outcome, errors)
+    score = _revised_willingness(customer, data, outcome, response, errors)
+    refuse_control_characters({"notes": notes}, errors)
+    if errors:
+        raise InvalidInput(errors)
+    return _Entry(outcome, held_on, response, actual_cost, notes, product, assets, score)
+
+
+def _read_outcome(
+    experience: Experience, data: Mapping[str, Any], errors: dict
+) -> ExperienceStatus | None:
     try:
         outcome = ExperienceStatus(data.get("outcome") or "")
         if outcome == ExperienceStatus.PLANNED:
@@ -224,16 +157,34 @@ def record_experience(
     except ValueError:
         errors["outcome"] = _l("Choose one of the listed values.")
         outcome = None
-    if from_event:
+    if experience.group_event_id is not None:
         outcome = experience.status  # attendance decided it, and the cost share
+    return outcome
+
+
+def _read_held_on(
+    experience: Experience,
+    data: Mapping[str, Any],
+    outcome: ExperienceStatus | None,
+    today: date,
+    errors: dict,
+) -> date | None:
+    from_event = experience.group_event_id is not None
     held_on = data.get("held_on") or (experience.held_on if from_event else None)
     if outcome in (ExperienceStatus.DONE, ExperienceStatus.NO_SHOW):
         if held_on is None:
             errors["held_on"] = _l("Enter the date.")
         elif held_on > today:
             errors["held_on"] = _l("An experience cannot be recorded before it happens.")
-        elif held_on < opened_on(customer):
+        elif held_on < opened_on(experience.customer):
             errors["held_on"] = _l("The date is before the customer's dossier was opened.")
+    return held_on
+
+
+def _read_response(
+    data: Mapping[str, Any], outcome: ExperienceStatus | None, errors: dict
+) -> Response | None:
+    """The customer's response: required after a held experience, none after a no-show."""
     response = None
     raw_response = data.get("response") or None
     if raw_response is not None:
@@ -247,45 +198,63 @@ def record_experience(
         response = Response.NO_RESPONSE
     if outcome == ExperienceStatus.CANCELLED:
         response = None
-    actual_cost = experience.actual_cost
-    if not from_event:
-        raw_cost = data.get("actual_cost")
-        if outcome == ExperienceStatus.CANCELLED:
-            actual_cost = None
-        elif raw_cost in (None, ""):
-            actual_cost = experience.planned_cost if outcome == ExperienceStatus.DONE else None
-        else:
-            actual_cost = parse_amount(raw_cost, "actual_cost", errors, maximum=MAX_COST)
-    notes = _text(data, "notes", NOTES_LIMIT, errors)
-    # A product recommended during the experience, within the customer's risk level (适当性).
-    product = suitability.shelf_product(data.get("product_id"), "product_id", errors)
-    if outcome != ExperienceStatus.DONE and product is not None:
-        errors["product_id"] = _l("A product is recommended only in an experience that was held.")
-    suitability.check_product(customer, product, "product_id", errors)
+    return response
 
-    # The dossier revision made with the record.
-    assets = customer.liquid_assets
+
+# --- cost and the dossier revision --------------------------------------------------------
+
+
+def _read_actual_cost(
+    experience: Experience,
+    data: Mapping[str, Any],
+    outcome: ExperienceStatus | None,
+    errors: dict,
+) -> Decimal | None:
+    """What the experience cost the budget: as entered, else the planned cost if it was held;
+    a guest's stays the share the attendance gave them."""
+    if experience.group_event_id is not None:
+        return experience.actual_cost
+    raw_cost = data.get("actual_cost")
+    if outcome == ExperienceStatus.CANCELLED:
+        return None
+    if raw_cost in (None, ""):
+        return experience.planned_cost if outcome == ExperienceStatus.DONE else None
+    return parse_amount(raw_cost, "actual_cost", errors, maximum=MAX_COST)
+
+
+def _revised_assets(
+    customer: Customer, data: Mapping[str, Any], outcome: ExperienceStatus | None, errors: dict
+) -> Decimal | None:
+    """The liquid assets learnt in the experience (empty, or a cancelled one: unchanged)."""
     raw_assets = data.get("liquid_assets")
-    if outcome != ExperienceStatus.CANCELLED and raw_assets not in (None, ""):
-        assets = parse_amount(raw_assets, "liquid_assets", errors, maximum=MAX_ASSETS)
+    if outcome == ExperienceStatus.CANCELLED or raw_assets in (None, ""):
+        return customer.liquid_assets
+    return parse_amount(raw_assets, "liquid_assets", errors, maximum=MAX_ASSETS)
+
+
+def _revised_willingness(
+    customer: Customer,
+    data: Mapping[str, Any],
+    outcome: ExperienceStatus | None,
+    response: Response | None,
+    errors: dict,
+) -> int:
+    """The staff member's score if given, else the old one moved by the response's delta."""
     raw_will = data.get("willingness")
     raw_will = raw_will.strip() if isinstance(raw_will, str) else raw_will
     if outcome == ExperienceStatus.CANCELLED:
-        willingness = customer.willingness
-    elif raw_will in (None, ""):
-        willingness = max(0, min(100, customer.willingness + response_delta(response)))
-    else:
-        try:
-            willingness = int(raw_will)
-        except (TypeError, ValueError):
-            willingness = -1
-        if not 0 <= willingness <= 100:
-            errors["willingness"] = _l("Willingness is a score from 0 to 100.")
-    refuse_control_characters({"notes": notes}, errors)
-    if errors:
-        raise InvalidInput(errors)
+        return customer.willingness
+    if raw_will in (None, ""):
+        return willingness.within_range(customer.willingness + response_delta(response))
+    score = willingness.read_score(raw_will, errors)
+    return customer.willingness if score is None else score
 
-    before = {
+
+# --- writing it down ----------------------------------------------------------------------
+
+
+def _recorded_fields(experience: Experience) -> dict[str, Any]:
+    return {
         "outcome": experience.status,
         "held_on": experience.held_on,
         "response": experience.response,
@@ -293,46 +262,54 @@ def record_experience(
         "notes": experience.notes,
         "product_id": experience.product_id,
     }
-    customer_before = {"liquid_assets": customer.liquid_assets, "willingness": customer.willingness}
-    old_quadrant = customer.quadrant
-    with db.session.no_autoflush:
-        experience.status = outcome
-        experience.held_on = held_on if outcome != ExperienceStatus.CANCELLED else None
-        experience.response = response
-        experience.actual_cost = actual_cost
-        experience.notes = notes if notes is not None else experience.notes
-        if product is not None:
-            experience.product_id = product.id
-        experience.recorded_at = utcnow()
-        experience.recorded_by_id = user.id
-        customer_changes = audit.diff(
-            customer_before, {"liquid_assets": assets, "willingness": willingness}
-        )
-        if customer_changes:
-            customer.liquid_assets = assets
-            if "liquid_assets" in customer_changes:
-                customer.assets_as_of = held_on
-            customer.willingness = willingness
-            customer.updated_at = utcnow()
-            tiering.place(customer, MoveCause.EXPERIENCE, user, experience_id=experience.id)
-    flush_revision(Customer, customer.id, expected_customer_version)
+
+
+def _keep_record(user: Staff, experience: Experience, entry: _Entry) -> None:
+    experience.status = entry.outcome
+    cancelled = entry.outcome == ExperienceStatus.CANCELLED
+    experience.held_on = entry.held_on if not cancelled else None
+    experience.response = entry.response
+    experience.actual_cost = entry.actual_cost
+    experience.notes = entry.notes if entry.notes is not None else experience.notes
+    if entry.product is not None:
+        experience.product_id = entry.product.id
+    experience.recorded_at = utcnow()
+    experience.recorded_by_id = user.id
+
+
+def _revise_dossier(
+    user: Staff, experience: Experience, entry: _Entry
+) -> dict[str, tuple[Any, Any]]:
+    """Write the revised assets and willingness, and re-tier the customer with the experience
+    as the cause; return what changed (nothing: the dossier and quadrant stay as they were)."""
+    customer = experience.customer
     changes = audit.diff(
-        before,
-        {
-            "outcome": experience.status,
-            "held_on": experience.held_on,
-            "response": experience.response,
-            "actual_cost": experience.actual_cost,
-            "notes": experience.notes,
-            "product_id": experience.product_id,
-        },
+        {"liquid_assets": customer.liquid_assets, "willingness": customer.willingness},
+        {"liquid_assets": entry.liquid_assets, "willingness": entry.willingness},
     )
+    if changes:
+        customer.liquid_assets = entry.liquid_assets
+        if "liquid_assets" in changes:
+            customer.assets_as_of = entry.held_on
+        customer.willingness = entry.willingness
+        customer.updated_at = utcnow()
+        tiering.place(customer, MoveCause.EXPERIENCE, user, experience_id=experience.id)
+    return changes
+
+
+def _audit_record(
+    user: Staff,
+    experience: Experience,
+    before: dict[str, Any],
+    customer_changes: dict[str, tuple[Any, Any]],
+) -> None:
+    customer = experience.customer
     audit.record(
         user,
         "experience",
         experience.id,
         "record",
-        changes,
+        audit.diff(before, _recorded_fields(experience)),
         customer_id=customer.id,
         version=experience.version,
     )
@@ -347,11 +324,6 @@ def record_experience(
             version=customer.version,
             reason=f"experience #{experience.id}",
         )
-    recorded = Recorded(experience, None, None)
-    if customer.quadrant != old_quadrant:
-        recorded.moved_from, recorded.moved_to = old_quadrant, customer.quadrant
-        recorded.replanned = planner.replan_customer(customer, today)
-    return recorded
 
 
 # --- what the dossier and the agenda show -------------------------------------------------

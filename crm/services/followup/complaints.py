@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from crm.core import access, audit, reads
 from crm.core.access import customer_scope
-from crm.core.inputs import InvalidInput, refuse_control_characters
+from crm.core.inputs import InvalidInput, refuse_control_characters, refuse_too_long
 from crm.core.revisions import flush_revision, require_version
 from crm.extensions import db
 from crm.models import Complaint, Customer, Staff
@@ -45,12 +45,19 @@ def is_overdue(complaint: Complaint, now: datetime | None = None) -> bool:
     return (now or utcnow()) > complaint.due_at
 
 
+ALREADY_ANSWERED = _l("This complaint has already been answered.")
+
+
+def already_answered(complaint: Complaint) -> bool:
+    """A complaint gets one definite answer."""
+    return complaint.answered_at is not None
+
+
 def _text(data: Mapping[str, Any], name: str, errors: dict, *, required=None) -> str | None:
     value = (data.get(name) or "").strip() or None
     if value is None and required is not None:
         errors[name] = required
-    elif value is not None and len(value) > TEXT_LIMIT:
-        errors[name] = _l("At most %(n)d characters.", n=TEXT_LIMIT)
+    refuse_too_long({name: (value, TEXT_LIMIT)}, errors)
     return value
 
 
@@ -125,8 +132,8 @@ def answer_complaint(
     user: Staff, complaint: Complaint, data: Mapping[str, Any], expected_version: int
 ) -> None:
     """Record the definite answer (处理意见, 是否非常规退保, 是否满意); the caller commits."""
-    if complaint.answered_at is not None:
-        raise InvalidInput({"": _l("This complaint has already been answered.")})
+    if already_answered(complaint):
+        raise InvalidInput({"": ALREADY_ANSWERED})
     require_version(complaint, expected_version, complaint.customer)
     now = utcnow()
     errors: dict[str, Any] = {}

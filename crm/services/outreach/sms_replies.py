@@ -13,7 +13,7 @@ from crm.models import Customer, OutboxMessage
 from crm.models.base import utcnow
 from crm.models.enums import MessagePurpose, OutboxStatus
 from crm.services.outreach import sms_rules
-from crm.services.outreach.outbox import close_experiences
+from crm.services.outreach.sending import close_experiences
 from crm.services.planning import planner
 
 

@@ -1,9 +1,8 @@
 """Demo data: a small bank with branches, staff and customers, deterministic per seed.
 
-Customers' ages follow seed 003's bands (20–30, 31–40, 41–50, 51–60, 61+), weighted
-toward the older bands that hold most maturing savings policies; a share of
-policies matures within the coming year so call-back lists have work in them, and every
-relationship manager has a few maturing this or next month, and a complaint or two.
+The customers are drawn as ``people`` draws them; a share of their policies matures
+within the coming year so call-back lists have work in them, and every relationship
+manager has a few maturing this or next month, and a complaint or two.
 """
 
 from __future__ import annotations
@@ -30,17 +29,15 @@ from crm.models import (
 from crm.models.base import utcnow
 from crm.models.enums import (
     BranchStage,
-    Channel,
-    Gender,
     MoveCause,
     PaymentMode,
     PolicyStatus,
     ProductType,
-    RiskLevel,
     Role,
 )
 from crm.services.customers import tiering
 from crm.services.followup import calls, complaints
+from crm.services.simulation import people
 
 DEMO_PASSWORD = "demo1234"
 
@@ -61,33 +58,6 @@ STAFF = (
     ("staff5", "吴芳", Role.STAFF, 2),
 )
 
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔汤"
-)
-GIVEN = (
-    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国"
-    "玉兰志强海燕红梅文博子涵欣怡浩然雨轩晨思远佳怡宇航"
-)
-# Mainland mobile number blocks (all valid for phonenumbers' CN metadata).
-MOBILE_PREFIXES = tuple(
-    str(n)
-    for n in (*range(130, 140), 150, 151, 152, 153, *range(155, 160), 166, 176, 177, 178)
-    + (*range(180, 184), *range(185, 190), 198, 199)
-)
-AGE_BANDS = ((20, 30, 0.12), (31, 40, 0.20), (41, 50, 0.27), (51, 60, 0.24), (61, 80, 0.17))
-OCCUPATIONS = (
-    "教师",
-    "医生",
-    "公务员",
-    "企业主",
-    "工程师",
-    "个体工商户",
-    "会计",
-    "律师",
-    "退休",
-    "销售经理",
-)
 TAGS = (
     "高净值",
     "企业主",
@@ -99,21 +69,6 @@ TAGS = (
     "关注健康",
     "二胎家庭",
     "老客户",
-)
-CHANNEL_WEIGHTS = (
-    (Channel.BANK_MANAGER_CLIENT, 30),
-    (Channel.PRIVATE_BANKING, 6),
-    (Channel.CORPORATE, 4),
-    (Channel.BRANCH_STAFF, 3),
-    (Channel.OTHER_FINANCIAL, 3),
-    (Channel.NON_FINANCIAL, 3),
-    (Channel.OWN_NETWORK, 12),
-    (Channel.PRODUCT_BUYER, 14),
-    (Channel.REFERRAL, 10),
-    (Channel.COLD_VISIT, 2),
-    (Channel.EVENT, 8),
-    (Channel.SURVEY, 3),
-    (Channel.RESOURCE_EXCHANGE, 2),
 )
 # (product name, type, payment, term in years or None for whole life)
 PRODUCTS = (
@@ -141,23 +96,6 @@ def database_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Staff)) == 0
 
 
-def _pick_weighted(rng: random.Random, pairs):
-    items, weights = zip(*pairs, strict=True)
-    return rng.choices(items, weights=weights)[0]
-
-
-def _birth_date(rng: random.Random, today: date) -> date:
-    low, high, _ = rng.choices(AGE_BANDS, weights=[w for *_, w in AGE_BANDS])[0]
-    age = rng.randint(low, high)
-    return today - timedelta(days=age * 365 + rng.randint(0, 364))
-
-
-def _risk_for_age(rng: random.Random, age: int) -> RiskLevel:
-    # Older customers lean conservative (seed 003: 61+ towards deposits).
-    shift = 0 if age > 60 else 1 if age > 50 else 2
-    return list(RiskLevel)[min(4, rng.choices(range(3), weights=(5, 3, 1))[0] + shift)]
-
-
 def generate(customers: int = 1000, seed: int = 2026, today: date | None = None) -> DemoSummary:
     """Create the demo bank in an empty database; the caller commits."""
     if not database_is_empty():
@@ -165,23 +103,7 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
     rng = random.Random(seed)
     today = today or utcnow().date()
     now = utcnow()
-
-    branches = [Branch(name=name, stage=stage) for name, stage in BRANCHES]
-    db.session.add_all(branches)
-    staff = []
-    for username, display, role, branch in STAFF:
-        member = Staff(
-            username=username,
-            display_name=display,
-            role=role,
-            branch=branches[branch] if branch is not None else None,
-        )
-        member.set_password(DEMO_PASSWORD)
-        staff.append(member)
-    db.session.add_all(staff)
-    tags = [Tag(name=name) for name in TAGS]
-    db.session.add_all(tags)
-    db.session.flush()
+    branches, staff, tags = _open_bank()
     owners = [s for s in staff if s.role == Role.STAFF]
 
     # The database is empty, so the demo numbers its customers itself: bulk inserts need
@@ -198,75 +120,15 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
         firsts.setdefault(owner.id, [])
         if len(firsts[owner.id]) < FOLLOW_UP_CUSTOMERS:
             firsts[owner.id].append(customer_id)
-        while True:
-            phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-            if phone not in phones:
-                phones.add(phone)
-                break
-        birth = _birth_date(rng, today)
-        age = (today - birth).days // 365
-        consent = rng.random() < 0.7
-        referred = index and rng.random() < 0.1
-        assets = Decimal(int(rng.lognormvariate(12.9, 1.1)) // 100 * 100)
-        willingness = max(0, min(100, int(rng.triangular(0, 100, 45))))
-        quadrant = tiering.quadrant_for(assets, willingness, thresholds)
-        batch.customers.append(
-            {
-                "id": customer_id,
-                "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2)))),
-                "gender": rng.choice((Gender.FEMALE, Gender.MALE)),
-                "birth_date": birth,
-                "phone": "+86" + phone,
-                "phone_last4": phone[-4:],
-                "occupation": "退休" if age > 60 else rng.choice(OCCUPATIONS),
-                "liquid_assets": assets,
-                "assets_as_of": today - timedelta(days=rng.randint(0, 180)),
-                "willingness": willingness,
-                "quadrant": quadrant,
-                "risk_level": _risk_for_age(rng, age),
-                "channel": _pick_weighted(rng, CHANNEL_WEIGHTS),
-                "referred_by_id": first_id + rng.randrange(index) if referred else None,
-                "owner_id": owner.id,
-                "branch_id": owner.branch_id,
-                "sms_consent": consent,
-                "sms_consent_at": now if consent else None,
-                "sms_opt_out_at": None,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        row = people.customer_row(rng, index, owner, first_id, phones, today, now, thresholds)
+        batch.customers.append(row)
         for tag in rng.sample(tags, k=rng.choice((0, 1, 1, 2, 3))):
             batch.tags.append({"customer_id": customer_id, "tag_id": tag.id})
         for _ in range(rng.choice((1, 1, 2, 2, 3))):
             policies += 1
             batch.policies.append(_policy(rng, customer_id, seed, policies, today, now))
-        # Demo dossiers are attributed to the system, like any import.
-        batch.audit.append(
-            {
-                "at": now,
-                "actor_id": None,
-                "entity": "customer",
-                "entity_id": customer_id,
-                "customer_id": customer_id,
-                "action": "create",
-                "version": 1,
-            }
-        )
-        batch.placements.append(
-            {
-                "customer_id": customer_id,
-                "from_quadrant": None,
-                "to_quadrant": quadrant,
-                "liquid_assets": assets,
-                "willingness": willingness,
-                "capability_threshold": thresholds.capability,
-                "willingness_threshold": thresholds.willingness,
-                "cause": MoveCause.IMPORT,
-                "actor_id": None,
-                "at": now,
-            }
-        )
+        batch.audit.append(_opening_audit(customer_id, now))
+        batch.placements.append(_first_placement(row, thresholds, now))
         if len(batch.customers) >= BATCH_SIZE:
             batch.write()
     # A separate stream, so the bank drawn above is the same as without these.
@@ -285,6 +147,57 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
             {"last": first_id + customers - 1},
         )
     return DemoSummary(len(branches), len(staff), customers, policies)
+
+
+def _open_bank() -> tuple[list[Branch], list[Staff], list[Tag]]:
+    """The branches, their staff (all with the demo password) and the tags, with their ids."""
+    branches = [Branch(name=name, stage=stage) for name, stage in BRANCHES]
+    db.session.add_all(branches)
+    staff = []
+    for username, display, role, branch in STAFF:
+        member = Staff(
+            username=username,
+            display_name=display,
+            role=role,
+            branch=branches[branch] if branch is not None else None,
+        )
+        member.set_password(DEMO_PASSWORD)
+        staff.append(member)
+    db.session.add_all(staff)
+    tags = [Tag(name=name) for name in TAGS]
+    db.session.add_all(tags)
+    db.session.flush()
+    return branches, staff, tags
+
+
+def _opening_audit(customer_id: int, now: datetime) -> dict:
+    """The dossier's "created" audit row: demo dossiers are attributed to the system, like
+    any import."""
+    return {
+        "at": now,
+        "actor_id": None,
+        "entity": "customer",
+        "entity_id": customer_id,
+        "customer_id": customer_id,
+        "action": "create",
+        "version": 1,
+    }
+
+
+def _first_placement(row: dict, thresholds: tiering.Thresholds, now: datetime) -> dict:
+    """The customer's first quadrant event: placed as an import places them."""
+    return {
+        "customer_id": row["id"],
+        "from_quadrant": None,
+        "to_quadrant": row["quadrant"],
+        "liquid_assets": row["liquid_assets"],
+        "willingness": row["willingness"],
+        "capability_threshold": thresholds.capability,
+        "willingness_threshold": thresholds.willingness,
+        "cause": MoveCause.IMPORT,
+        "actor_id": None,
+        "at": now,
+    }
 
 
 BATCH_SIZE = 5000

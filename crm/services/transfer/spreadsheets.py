@@ -19,7 +19,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from crm.core.inputs import InvalidInput, has_control_characters
+from crm.core.inputs import FORMULA_STARTS, InvalidInput, has_control_characters
 
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -99,8 +99,17 @@ def _csv_rows(text: str) -> Iterator[list[str]]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(top))
 
 
-def cell_text(value: Any) -> str:
+class Formula(str):
+    """A workbook cell that holds a formula, as its text ("=A2"): the file does not hold the
+    value a spreadsheet shows for it, so it cannot be imported. (A text cell that merely
+    starts with "=" is text, as it would be typed in a form.)"""
+
+
+def cell_text(value: Any, data_type: str | None = None) -> str:
     """A spreadsheet cell as the text the checks read (a formula keeps its "=")."""
+    if data_type == "f":
+        text = value if isinstance(value, str) else str(getattr(value, "text", value))
+        return Formula(text if text.startswith("=") else "=" + text)
     if value is None:
         return ""
     if isinstance(value, str):
@@ -115,8 +124,7 @@ def cell_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
     if isinstance(value, date | time):
         return value.isoformat()
-    text = str(getattr(value, "text", value))  # array formulas and the like
-    return text if text.startswith("=") else "=" + text
+    return cell_text(value, "f")  # array formulas and the like
 
 
 def _xlsx_rows(data: bytes) -> tuple[Iterator[list[str]], int, Callable[[], None]]:
@@ -139,8 +147,10 @@ def _xlsx_rows(data: bytes) -> tuple[Iterator[list[str]], int, Callable[[], None
     def rows() -> Iterator[list[str]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for values in sheet.iter_rows(values_only=True):
-                yield [cell_text(v) for v in values]
+            # Cells, not bare values: a formula and a text that starts with "=" differ only
+            # by their type.
+            for cells in sheet.iter_rows():
+                yield [cell_text(c.value, c.data_type) for c in cells]
 
     return rows(), sheet.max_row or 0, book.close
 
@@ -151,30 +161,35 @@ def is_blank(cells: list[str]) -> bool:
 
 # --- formulas ----------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 # What may start with + or - and still be a value: a number or a phone number.
-_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,-]*\d[\d\s().,-]*")
+_PLAIN_NUMBER = re.compile(r"[+\-＋－][\d\s().,\-－（）]*\d[\d\s().,\-－（）]*")
+# What an export marks as text: whatever a spreadsheet could evaluate, a formula's start in
+# either width, or a tab or carriage return before one. Apostrophes before one of these are
+# marked once more, so that ``unescape`` gives the text back whole.
+_NEUTRALISED = (*FORMULA_STARTS, "\t", "\r")
 
 
 def is_formula(text: str) -> bool:
-    """Whether a cell would run as a formula in a spreadsheet (formula injection)."""
+    """Whether a cell that should hold a value (a date, an amount, a choice) holds what a
+    spreadsheet would run as a formula instead."""
     return text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text)
+
+
+def _needs_mark(text: str) -> bool:
+    return text.lstrip("'").startswith(_NEUTRALISED)
 
 
 def unescape(text: str) -> str:
     """A leading apostrophe is how spreadsheets (and our exports) mark text that starts
     like a formula as text; the value is what follows it."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
+    return text[1:] if text.startswith("'") and _needs_mark(text[1:]) else text
 
 
 def neutralise(text: str) -> str:
-    """Text for a file a person opens in a spreadsheet: anything that would run as a
-    formula gets the apostrophe that marks it as text (``unescape`` reads it back)."""
-    if text.startswith(("\t", "\r")) or (text.startswith(FORMULA_STARTS) and is_formula(text)):
-        return "'" + text
-    return text
+    """Text for a file a person opens in a spreadsheet: every cell a spreadsheet could
+    evaluate (phone numbers such as +14155550123 included) gets the apostrophe that marks it
+    as text, which ``unescape`` reads back."""
+    return "'" + text if _needs_mark(text) else text
 
 
 # --- writing -----------------------------------------------------------------------------

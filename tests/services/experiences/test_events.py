@@ -14,8 +14,8 @@ from crm.models import AuditLog, Experience, GroupEvent
 from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, MoveCause, PlanOrigin, Quadrant, Touchpoint
 from crm.services.customers import tiering
-from crm.services.experiences import events, recording
-from tests.conftest import make_customer
+from crm.services.experiences import attendance, events, invitations, plans, recording
+from tests.support.factories import make_customer
 
 
 def data(**overrides):
@@ -69,7 +69,7 @@ def held_event(world, days_ago=1, **fields):
 def invite_before(world, event, *customers):
     """Invitations made a week before a past event."""
     before = event.held_on - timedelta(days=7)
-    invited = [events.invite(world.manager, event, c, today=before) for c in customers]
+    invited = [invitations.invite(world.manager, event, c, today=before) for c in customers]
     db.session.commit()
     return invited
 
@@ -166,7 +166,7 @@ def test_events_for_shows_the_users_branch(world):
 def test_an_invitation_plans_an_experience_at_the_estimated_share(world):
     event = events.create_event(world.manager, data(total_cost="100.00", capacity="3"))
     db.session.commit()
-    invitation = events.invite(world.alice, event, world.alice_customer)
+    invitation = invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     assert invitation.origin == PlanOrigin.EVENT
     assert invitation.status == ExperienceStatus.PLANNED
@@ -180,12 +180,12 @@ def test_inviting_past_capacity_is_refused_and_writes_nothing(world):
     event = events.create_event(world.manager, data(capacity="2", total_cost="200.00"))
     db.session.commit()
     first, second, third = guests_of(world, 3)
-    events.invite(world.manager, event, first)
-    events.invite(world.manager, event, second)
+    invitations.invite(world.manager, event, first)
+    invitations.invite(world.manager, event, second)
     db.session.commit()
     before = written()
     with pytest.raises(InvalidInput) as error:
-        events.invite(world.manager, event, third)
+        invitations.invite(world.manager, event, third)
     db.session.rollback()
     assert "full (2 places)" in message(error, "")
     assert written() == before
@@ -194,25 +194,25 @@ def test_inviting_past_capacity_is_refused_and_writes_nothing(world):
 def test_a_cancelled_seat_can_be_taken_and_the_invitation_reactivated(world):
     event = events.create_event(world.manager, data(capacity="1", total_cost="100.00"))
     db.session.commit()
-    invitation = events.invite(world.manager, event, world.alice_customer)
+    invitation = invitations.invite(world.manager, event, world.alice_customer)
     db.session.commit()
-    events.cancel_invitation(world.manager, event, invitation)
+    invitations.cancel_invitation(world.manager, event, invitation)
     db.session.commit()
     assert invitation.status == ExperienceStatus.CANCELLED
-    again = events.invite(world.alice, event, world.alice_customer)
+    again = invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     assert again.id == invitation.id and again.status == ExperienceStatus.PLANNED
     with pytest.raises(InvalidInput) as error:
-        events.invite(world.manager, event, world.bob_customer)
+        invitations.invite(world.manager, event, world.bob_customer)
     assert "full" in message(error, "")
 
 
 def test_inviting_twice_is_refused(world):
     event = events.create_event(world.manager, data())
-    events.invite(world.alice, event, world.alice_customer)
+    invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     with pytest.raises(InvalidInput) as error:
-        events.invite(world.manager, event, world.alice_customer)
+        invitations.invite(world.manager, event, world.alice_customer)
     assert "customer_id" in error.value.errors
 
 
@@ -220,11 +220,13 @@ def test_staff_invite_only_their_own_customers(world):
     event = events.create_event(world.manager, data())
     db.session.commit()
     with pytest.raises(InvalidInput) as error:
-        events.invite(world.alice, event, world.bob_customer)
+        invitations.invite(world.alice, event, world.bob_customer)
     assert "customer_id" in error.value.errors
     with pytest.raises(InvalidInput):
-        events.find_customer(world.alice, world.bob_customer.id)
-    assert events.find_customer(world.alice, str(world.alice_customer.id)) == world.alice_customer
+        invitations.find_customer(world.alice, world.bob_customer.id)
+    assert (
+        invitations.find_customer(world.alice, str(world.alice_customer.id)) == world.alice_customer
+    )
 
 
 def test_a_quadrant_the_matrix_never_offers_the_category_is_refused(world):
@@ -233,26 +235,26 @@ def test_a_quadrant_the_matrix_never_offers_the_category_is_refused(world):
     event = events.create_event(world.manager, data(category="event"))
     db.session.commit()
     before = written()
-    with pytest.raises(recording.OverLimit) as error:
-        events.invite(world.alice, event, customer)
+    with pytest.raises(plans.OverLimit) as error:
+        invitations.invite(world.alice, event, customer)
     db.session.rollback()
     text = message(error, "category")
     assert "does not offer" in text and "Pamper" in text
     assert written() == before
     # A premium event suits them.
     premium = events.create_event(world.manager, data(category="premium_event"))
-    assert events.invite(world.alice, premium, customer).category == Touchpoint.PREMIUM_EVENT
+    assert invitations.invite(world.alice, premium, customer).category == Touchpoint.PREMIUM_EVENT
 
 
 def test_a_manager_may_approve_a_refused_invitation_with_a_reason(world):
     customer = pamper_customer(world)
     event = events.create_event(world.manager, data())
     db.session.commit()
-    with pytest.raises(recording.OverLimit) as error:
-        events.invite(world.manager, event, customer)
+    with pytest.raises(plans.OverLimit) as error:
+        invitations.invite(world.manager, event, customer)
     db.session.rollback()
     assert "approval_reason" in error.value.errors
-    invitation = events.invite(world.manager, event, customer, reason="客户主动要求参加")
+    invitation = invitations.invite(world.manager, event, customer, reason="客户主动要求参加")
     db.session.commit()
     assert invitation.approved_by_id == world.manager.id
     assert invitation.approval_reason == "客户主动要求参加"
@@ -263,8 +265,8 @@ def test_a_share_past_the_budget_is_refused_by_how_much(world):
     event = events.create_event(world.manager, data(total_cost="10000.00", capacity="10"))
     db.session.commit()
     before = written()
-    with pytest.raises(recording.OverLimit) as error:
-        events.invite(world.alice, event, world.alice_customer)
+    with pytest.raises(plans.OverLimit) as error:
+        invitations.invite(world.alice, event, world.alice_customer)
     db.session.rollback()
     assert "700.00" in message(error, "planned_cost")
     assert written() == before
@@ -289,7 +291,7 @@ def test_a_cadence_plan_near_the_date_becomes_the_invitation(world):
     db.session.add_all([planned, far])
     db.session.commit()
     before = count(Experience)
-    invitation = events.invite(world.alice, event, world.alice_customer)
+    invitation = invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     assert invitation.id == planned.id
     assert count(Experience) == before
@@ -311,7 +313,7 @@ def test_two_people_taking_the_last_seat_at_once_collide(world):
         .execution_options(synchronize_session=False)
     )
     with pytest.raises(InvalidInput) as error:
-        events.invite(world.alice, event, world.alice_customer)
+        invitations.invite(world.alice, event, world.alice_customer)
     assert "same moment" in message(error, "")
     assert count(Experience) == 0
 
@@ -319,7 +321,7 @@ def test_two_people_taking_the_last_seat_at_once_collide(world):
 def test_no_invitations_to_a_past_event(world):
     event = held_event(world)
     with pytest.raises(InvalidInput) as error:
-        events.invite(world.alice, event, world.alice_customer)
+        invitations.invite(world.alice, event, world.alice_customer)
     assert "over" in message(error, "")
 
 
@@ -330,7 +332,7 @@ def test_attendance_shares_the_cost_exactly_among_those_who_came(world):
     event = held_event(world, total_cost=Decimal("1000.00"))
     invited = invite_before(world, event, *guests_of(world, 4))
     came = [g.customer_id for g in invited[:3]]
-    events.record_attendance(world.manager, event, [str(c) for c in came], event.version)
+    attendance.record_attendance(world.manager, event, [str(c) for c in came], event.version)
     db.session.commit()
     db.session.expire_all()
     costs = [g.actual_cost for g in invited]
@@ -346,21 +348,27 @@ def test_attendance_shares_the_cost_exactly_among_those_who_came(world):
 
 
 def test_the_remainder_fen_go_to_the_first_guests():
-    assert events.shares(Decimal("0.05"), 3) == [Decimal("0.02"), Decimal("0.02"), Decimal("0.01")]
-    assert events.shares(Decimal("900.00"), 3) == [Decimal("300.00")] * 3
-    assert events.shares(Decimal("100.00"), 0) == []
+    assert attendance.shares(Decimal("0.05"), 3) == [
+        Decimal("0.02"),
+        Decimal("0.02"),
+        Decimal("0.01"),
+    ]
+    assert attendance.shares(Decimal("900.00"), 3) == [Decimal("300.00")] * 3
+    assert attendance.shares(Decimal("100.00"), 0) == []
 
 
 def test_cancelled_invitations_are_left_out_of_the_attendance(world):
     event = held_event(world, total_cost=Decimal("90.00"))
     first, second = invite_before(world, event, world.alice_customer, world.bob_customer)
-    events.cancel_invitation(world.manager, event, second, today=event.held_on - timedelta(days=1))
+    invitations.cancel_invitation(
+        world.manager, event, second, today=event.held_on - timedelta(days=1)
+    )
     db.session.commit()
     with pytest.raises(InvalidInput) as error:
-        events.record_attendance(world.manager, event, [second.customer_id], event.version)
+        attendance.record_attendance(world.manager, event, [second.customer_id], event.version)
     db.session.rollback()
     assert "attended" in error.value.errors
-    events.record_attendance(world.manager, event, [first.customer_id], event.version)
+    attendance.record_attendance(world.manager, event, [first.customer_id], event.version)
     db.session.commit()
     assert first.actual_cost == Decimal("90.00")  # the whole cost: the only guest who came
     assert second.status == ExperienceStatus.CANCELLED and second.actual_cost is None
@@ -369,20 +377,20 @@ def test_cancelled_invitations_are_left_out_of_the_attendance(world):
 def test_attendance_is_recorded_only_once(world):
     event = held_event(world)
     invite_before(world, event, world.alice_customer)
-    events.record_attendance(world.manager, event, [world.alice_customer.id], event.version)
+    attendance.record_attendance(world.manager, event, [world.alice_customer.id], event.version)
     db.session.commit()
     with pytest.raises(InvalidInput) as error:
-        events.record_attendance(world.manager, event, [], event.version)
+        attendance.record_attendance(world.manager, event, [], event.version)
     assert "already" in message(error, "")
 
 
 def test_attendance_is_refused_before_the_event_date(world):
     event = events.create_event(world.manager, data())
-    events.invite(world.alice, event, world.alice_customer)
+    invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     before = written()
     with pytest.raises(InvalidInput) as error:
-        events.record_attendance(world.manager, event, [world.alice_customer.id], event.version)
+        attendance.record_attendance(world.manager, event, [world.alice_customer.id], event.version)
     db.session.rollback()
     assert "from the event date" in message(error, "")
     assert written() == before
@@ -394,7 +402,7 @@ def test_only_invited_customers_can_have_attended(world, attended):
     invite_before(world, event, world.alice_customer)
     before = written()
     with pytest.raises(InvalidInput) as error:
-        events.record_attendance(world.manager, event, attended, event.version)
+        attendance.record_attendance(world.manager, event, attended, event.version)
     db.session.rollback()
     assert "attended" in error.value.errors
     assert written() == before
@@ -404,7 +412,7 @@ def test_attendance_on_a_stale_guest_list_is_refused(world):
     event = held_event(world)
     invite_before(world, event, world.alice_customer)
     with pytest.raises(InvalidInput) as error:
-        events.record_attendance(world.manager, event, [], event.version - 1)
+        attendance.record_attendance(world.manager, event, [], event.version - 1)
     assert "guest list" in message(error, "")
 
 
@@ -412,17 +420,17 @@ def test_only_the_organiser_or_a_manager_records_attendance(world):
     event = held_event(world, organiser_id=world.alice.id)
     invite_before(world, event, world.alice_customer, world.bob_customer)
     with pytest.raises(InvalidInput):
-        events.record_attendance(world.bob, event, [], event.version)
+        attendance.record_attendance(world.bob, event, [], event.version)
     with pytest.raises(InvalidInput):
-        events.record_attendance(world.carol, event, [], event.version)
-    events.record_attendance(world.alice, event, [world.bob_customer.id], event.version)
+        attendance.record_attendance(world.carol, event, [], event.version)
+    attendance.record_attendance(world.alice, event, [world.bob_customer.id], event.version)
 
 
 def test_each_guests_response_is_then_recorded_as_for_any_experience(world):
     world.alice_customer.created_at = utcnow() - timedelta(days=30)  # a dossier before the event
     event = held_event(world, total_cost=Decimal("200.00"))
     (invitation,) = invite_before(world, event, world.alice_customer)
-    events.record_attendance(world.manager, event, [world.alice_customer.id], event.version)
+    attendance.record_attendance(world.manager, event, [world.alice_customer.id], event.version)
     db.session.commit()
     customer = world.alice_customer
     recording.record_experience(

@@ -23,7 +23,7 @@ from crm.models.enums import (
     Touchpoint,
 )
 from crm.services.customers import tiering
-from crm.services.experiences import recording
+from crm.services.experiences import plans, recording
 from crm.services.planning import agenda as agenda_service
 from crm.services.planning import budget
 
@@ -41,7 +41,7 @@ def develop(world) -> Customer:
 
 def plan(user, customer, **data) -> Experience:
     values = {"category": "visit", "due_on": local_today(), **data}
-    experience = recording.add_experience(user, customer, values)
+    experience = plans.add_experience(user, customer, values)
     db.session.commit()
     return experience
 
@@ -56,7 +56,7 @@ def test_exactly_at_the_limit_is_allowed_and_one_fen_over_is_refused(world, deve
     assert budget.budget_for(develop).remaining == Decimal("0.00")
 
     with pytest.raises(InvalidInput) as refused:
-        recording.add_experience(
+        plans.add_experience(
             world.alice,
             develop,
             {"category": "routine", "due_on": local_today(), "planned_cost": "0.01"},
@@ -69,12 +69,12 @@ def test_exactly_at_the_limit_is_allowed_and_one_fen_over_is_refused(world, deve
 def test_over_the_limit_a_manager_approves_with_a_reason(world, develop):
     data = {"category": "visit", "due_on": local_today(), "planned_cost": "400.00"}
     with pytest.raises(InvalidInput) as refused:
-        recording.add_experience(world.alice, develop, data)
+        plans.add_experience(world.alice, develop, data)
     db.session.rollback()
     assert "100.00" in str(refused.value.errors["planned_cost"])  # by how much
 
     with pytest.raises(InvalidInput) as no_reason:
-        recording.add_experience(world.manager, develop, data)
+        plans.add_experience(world.manager, develop, data)
     db.session.rollback()
     assert "approval_reason" in no_reason.value.errors
     assert count(Experience) == 0
@@ -91,7 +91,7 @@ def test_over_the_limit_a_manager_approves_with_a_reason(world, develop):
 
 def test_a_never_category_is_refused_unless_approved(world, develop):
     with pytest.raises(InvalidInput) as refused:
-        recording.add_experience(
+        plans.add_experience(
             world.alice,
             develop,
             {"category": "bespoke", "due_on": local_today(), "planned_cost": "0"},
@@ -114,7 +114,7 @@ def test_a_never_category_is_refused_unless_approved(world, develop):
 )
 def test_bad_plans_are_refused_and_nothing_is_written(world, develop, data, field):
     with pytest.raises(InvalidInput) as refused:
-        recording.add_experience(
+        plans.add_experience(
             world.alice, develop, {"category": "visit", "due_on": local_today(), **data}
         )
     db.session.rollback()
@@ -125,9 +125,9 @@ def test_bad_plans_are_refused_and_nothing_is_written(world, develop, data, fiel
 def test_an_experience_dated_before_the_customer_existed_is_refused(world, develop):
     develop.created_at = develop.created_at - timedelta(days=3)
     db.session.commit()
-    before = recording.opened_on(develop) - timedelta(days=1)
+    before = plans.opened_on(develop) - timedelta(days=1)
     with pytest.raises(InvalidInput) as refused:
-        recording.add_experience(world.alice, develop, {"category": "visit", "due_on": before})
+        plans.add_experience(world.alice, develop, {"category": "visit", "due_on": before})
     db.session.rollback()
     assert "due_on" in refused.value.errors
 

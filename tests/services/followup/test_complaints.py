@@ -15,8 +15,9 @@ from crm.extensions import db
 from crm.models import AuditLog, Complaint, QuadrantEvent
 from crm.models.enums import MoveCause, Quadrant
 from crm.services.customers import tiering
-from crm.services.followup import calls, complaints
-from crm.services.outreach import notifications
+from crm.services.followup import complaints, targets
+from crm.services.outreach.digest import send_morning_digest
+from crm.services.outreach.inbox import notifications_for
 
 
 def count(model) -> int:
@@ -57,8 +58,8 @@ def test_a_complaint_can_move_the_quadrant_with_the_complaint_as_cause(world):
     assert move.actor_id == world.alice.id and f"#{complaint.id}" in move.note
 
 
-def test_the_delta_is_configurable(app, world):
-    app.config["CRM_COMPLAINT_DELTA"] = -3
+def test_the_delta_is_configurable(settings, world):
+    settings(CRM_COMPLAINT_DELTA=-3)
     before = world.alice_customer.willingness
     opened(world)
     assert world.alice_customer.willingness == before - 3
@@ -166,7 +167,7 @@ def test_satisfaction_never_counts_a_non_routine_surrender(world):
         )
         db.session.commit()
     today = local_today()
-    (row,) = calls.outcomes(world.manager, today, today)
+    (row,) = targets.outcomes(world.manager, today, today)
     assert (row.complaints_answered, row.complaints_satisfied) == (5, 3)
     assert str(row.satisfaction) == "60.0"
 
@@ -175,7 +176,7 @@ def test_open_and_overdue_complaints_are_counted_for_the_manager(world):
     opened(world, opened_at=datetime.now(UTC) - timedelta(days=8))
     opened(world)
     today = local_today()
-    (row,) = calls.outcomes(world.manager, today, today)
+    (row,) = targets.outcomes(world.manager, today, today)
     assert (row.complaints_open, row.complaints_overdue) == (2, 1)
     board = complaints.board(world.alice)
     assert len(board.open) == 2 and len(board.overdue) == 1
@@ -194,10 +195,10 @@ def test_due_and_overdue_complaints_are_in_the_owners_digest(world):
     opened(world, opened_at=datetime.now(UTC) - timedelta(days=8))
     opened(world, opened_at=datetime.now(UTC) - timedelta(days=6, hours=12))
     opened(world)  # due in a week: not yet worth a line
-    sent = notifications.send_morning_digest()
+    sent = send_morning_digest()
     db.session.commit()
     assert sent >= 1
-    alice = notifications.notifications_for(world.alice)
+    alice = notifications_for(world.alice)
     body = alice[0].body
     assert "Complaints overdue" in body and "Complaints due" in body
     assert body.count("张伟") == 2

@@ -30,8 +30,8 @@ from crm.models.enums import (
     Touchpoint,
 )
 from crm.services.customers import tiering
-from crm.services.followup import calls
-from tests.conftest import make_customer
+from crm.services.followup import calls, hints, targets
+from tests.support.factories import make_customer
 
 _numbers = iter(range(1, 1_000_000))
 
@@ -116,8 +116,8 @@ def test_the_list_is_most_urgent_first_with_the_days_progress(world):
     assert (day.open_count, day.done_today, day.remaining_today) == (1, 1, 19)
 
 
-def test_the_quota_is_configurable(app, world):
-    app.config["CRM_CALLBACK_DAILY_QUOTA"] = 25
+def test_the_quota_is_configurable(settings, world):
+    settings(CRM_CALLBACK_DAILY_QUOTA=25)
     assert calls.day_of_callbacks(world.alice).quota == 25
 
 
@@ -288,7 +288,7 @@ def test_age_band_hints_are_filtered_by_suitability(world, age, risk, band, type
     customer.birth_date = date(today.year - age, 1, 1)  # born on 1 January: exactly `age`
     customer.risk_level = risk
     db.session.commit()
-    hint = calls.hint_for(customer, today)
+    hint = hints.hint_for(customer, today)
     with force_locale("en"):
         assert str(hint.band) == band
     assert {p.product_type.value for p in hint.products} == types
@@ -299,9 +299,9 @@ def test_from_61_the_hint_is_a_deposit(world):
     today = local_today()
     customer = world.alice_customer
     customer.birth_date = date(today.year - 70, 1, 1)
-    assert calls.hint_for(customer, today).deposit
+    assert hints.hint_for(customer, today).deposit
     customer.birth_date = None
-    assert calls.hint_for(customer, today) is None
+    assert hints.hint_for(customer, today) is None
 
 
 # --- the targets -------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def test_the_targets_arithmetic_per_staff_branch_channel_and_overall(world):
         record(task, world.bob, intent)
 
     start, end = today.replace(day=1), today + timedelta(days=40)
-    by_staff = {r.key: r for r in calls.outcomes(world.manager, start, end, "staff")}
+    by_staff = {r.key: r for r in targets.outcomes(world.manager, start, end, "staff")}
     alice, bob = by_staff[world.alice.id], by_staff[world.bob.id]
     assert (alice.maturities, alice.called, alice.participating) == (10, 7, 10)
     assert alice.policy_conversion == Decimal("20.0")
@@ -350,19 +350,19 @@ def test_the_targets_arithmetic_per_staff_branch_channel_and_overall(world):
     assert bob.universal_retention == Decimal("75.0")
     assert bob.policy_conversion is None
 
-    by_channel = {r.key: r for r in calls.outcomes(world.manager, start, end, "channel")}
+    by_channel = {r.key: r for r in targets.outcomes(world.manager, start, end, "channel")}
     assert by_channel[Channel.REFERRAL].participating == 10
     assert by_channel[Channel.EVENT].universal_reached == 4
 
-    (branch,) = calls.outcomes(world.manager, start, end, "branch")
+    (branch,) = targets.outcomes(world.manager, start, end, "branch")
     assert branch.label == "城东支行" and branch.maturities == 15
-    total = calls.overall(calls.outcomes(world.manager, start, end, "staff"))
+    total = targets.overall(targets.outcomes(world.manager, start, end, "staff"))
     assert (total.maturities, total.converted_to_policy, total.universal_retained) == (15, 2, 3)
-    (single,) = calls.outcomes(world.manager, start, end)
+    (single,) = targets.outcomes(world.manager, start, end)
     assert single.maturities == 15
 
     # Alice sees only her own customers' figures; carol's branch sees none of this.
-    assert [r.key for r in calls.outcomes(world.alice, start, end, "staff")] == [world.alice.id]
-    assert calls.outcomes(world.carol, start, end, "staff") == []
+    assert [r.key for r in targets.outcomes(world.alice, start, end, "staff")] == [world.alice.id]
+    assert targets.outcomes(world.carol, start, end, "staff") == []
     # Outside the period nothing counts.
-    assert calls.outcomes(world.manager, end + timedelta(days=1), end + timedelta(days=9)) == []
+    assert targets.outcomes(world.manager, end + timedelta(days=1), end + timedelta(days=9)) == []

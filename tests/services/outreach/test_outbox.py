@@ -17,7 +17,7 @@ from crm.providers.console import ConsoleProvider
 from crm.services.outreach import sms_rules
 from crm.services.outreach.dispatch import _claim, dispatch
 from crm.services.outreach.enqueue import enqueue_due
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 # 2026-11-23 10:00 in Shanghai (inside the 09:00–20:00 window), and 22:00 (outside).
 MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -26,8 +26,8 @@ TODAY = MORNING.date()
 
 
 @pytest.fixture
-def console(app, tmp_path):
-    app.config["CRM_SMS_CONSOLE_PATH"] = str(tmp_path / "sms.jsonl")
+def console(settings, tmp_path):
+    settings(CRM_SMS_CONSOLE_PATH=str(tmp_path / "sms.jsonl"))
     provider = ConsoleProvider(tmp_path / "sms.jsonl")
     yield provider
     provider.close()
@@ -216,11 +216,11 @@ def test_other_replies_are_not_opt_outs(reply):
     assert not sms_rules.is_opt_out(reply)
 
 
-def test_an_opt_out_reply_takes_effect_at_once(app, consenting, console):
+def test_an_opt_out_reply_takes_effect_at_once(app, settings, consenting, console):
     routine(consenting)
     db.session.commit()
     enqueue_due(TODAY, MORNING)
-    app.config["CRM_SMS_INBOUND_TOKEN"] = "s3cret"
+    settings(CRM_SMS_INBOUND_TOKEN="s3cret")
     client = app.test_client()
     refused = client.post("/sms/inbound", data={"from": "13800001111", "text": "TD"})
     assert refused.status_code == 404  # no token: nothing happens
@@ -295,3 +295,33 @@ def test_a_dispatch_batch_claims_no_more_than_its_size(world, console):
     assert summary.sent == 3
     statuses = [m.status for m in messages()]
     assert statuses.count(OutboxStatus.SENT) == 3 and statuses.count(OutboxStatus.QUEUED) == 5
+
+
+class RefusesOne(ConsoleProvider):
+    """Refuses one message for good."""
+
+    def __init__(self, path, key: str):
+        super().__init__(path)
+        self.key = key
+
+    def send(self, to, body, key):
+        if key == self.key:
+            raise ProviderError("number barred", permanent=True)
+        return super().send(to, body, key)
+
+
+def test_a_message_that_fails_for_good_gives_its_place_under_the_cap_back(consenting, console):
+    for offset in (0, 1, 2):
+        routine(consenting, TODAY - timedelta(days=offset))
+    db.session.commit()
+    enqueue_due(TODAY, MORNING)
+    first = messages()[0]
+    summary = dispatch(MORNING, provider=RefusesOne(console.path, first.idempotency_key))
+    # The first of the two the cap let go failed: the third goes in its place, at once.
+    assert (summary.sent, summary.failed) == (2, 1)
+    assert [m.status for m in messages()] == [
+        OutboxStatus.FAILED,
+        OutboxStatus.SENT,
+        OutboxStatus.SENT,
+    ]
+    assert len(console.sent()) == 2

@@ -15,7 +15,8 @@ from crm.models.enums import OutboxStatus
 from crm.providers.base import ProviderError
 from crm.providers.console import ConsoleProvider
 from crm.providers.mail import ConsoleMailer, SmtpMailer
-from crm.services.outreach import outbox
+from crm.services.outreach.dispatch import dispatch
+from crm.services.outreach.enqueue import enqueue_staff_message
 
 NIGHT = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # 07:30 in Shanghai: digest time
 
@@ -86,14 +87,12 @@ def test_staff_email_goes_through_the_mailer_even_before_the_sms_window(world, t
     alice.email = "alice@bank.example"
     alice.phone = "+8613912345678"
     db.session.commit()
-    assert outbox.enqueue_staff_message(
-        alice, "digest-email:x", "标题\n正文", channel="email", now=NIGHT
-    )
-    assert outbox.enqueue_staff_message(alice, "digest-sms:x", "短信正文", channel="sms", now=NIGHT)
+    assert enqueue_staff_message(alice, "digest-email:x", "标题\n正文", channel="email", now=NIGHT)
+    assert enqueue_staff_message(alice, "digest-sms:x", "短信正文", channel="sms", now=NIGHT)
     db.session.commit()
     sms = ConsoleProvider(tmp_path / "sms.jsonl")
     mail = ConsoleMailer(tmp_path / "mail.jsonl")
-    summary = outbox.dispatch(NIGHT, provider=sms, mailer=mail)
+    summary = dispatch(NIGHT, provider=sms, mailer=mail)
     assert summary.sent == 2  # staff reminders are not marketing: no window
     assert [m["to"] for m in mail.sent()] == ["alice@bank.example"]
     assert [m["to"] for m in sms.sent()] == ["+8613912345678"]

@@ -22,7 +22,7 @@ from crm.models.enums import (
 )
 from crm.services.customers import tiering
 from crm.services.planning import matrix, planner
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 TODAY = date(2026, 11, 23)  # a Monday
 
@@ -152,7 +152,9 @@ def test_first_visits_are_spread_and_the_cadence_follows_the_rule(world):
     assert len(firsts) > 1
 
 
-def test_strategic_experiences_take_the_budget_first_and_planning_stops_at_the_limit(world, app):
+def test_strategic_experiences_take_the_budget_first_and_planning_stops_at_the_limit(
+    world, app, settings
+):
     customer = customer_in(world.alice, Quadrant.MAINTAIN)
     db.session.commit()
     planner.plan_contacts(TODAY + timedelta(days=28), today=TODAY)
@@ -165,7 +167,7 @@ def test_strategic_experiences_take_the_budget_first_and_planning_stops_at_the_l
 
     # Room for the strategic visit and event and three SMS at ¥0.10, not a fourth.
     limit = reserved + Decimal("0.30")
-    app.config["CRM_COST_LIMITS"] = {**app.config["CRM_COST_LIMITS"], "maintain": str(limit)}
+    settings(CRM_COST_LIMITS={**app.config["CRM_COST_LIMITS"], "maintain": str(limit)})
     planner.plan_contacts(TODAY + timedelta(days=28), today=TODAY)
     got = planned(customer)
     assert sorted((e.category, e.due_on) for e in got if e.category != Touchpoint.ROUTINE) == (

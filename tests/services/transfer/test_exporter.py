@@ -16,6 +16,7 @@ from crm.models.enums import RiskLevel
 from crm.services.customers import dossier
 from crm.services.customers.customer_list import CustomerFilters
 from crm.services.transfer import exporter, importer
+from crm.services.transfer.check import check_file
 from crm.services.transfer.exporter import Format
 
 EVERYONE = CustomerFilters()
@@ -155,5 +156,5 @@ def test_an_admins_export_imports_again_unchanged(world, format, locale):
 
 def test_a_masked_export_is_refused_on_import_for_its_phones(world):
     data, _ = export_csv(world.manager)
-    report = importer.check_file(world.manager, "export.csv", data).report
+    report = check_file(world.manager, "export.csv", data).report
     assert {p.column for p in report.problems} == {"手机"} and report.customers == 0

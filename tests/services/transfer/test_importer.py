@@ -15,7 +15,10 @@ from crm.extensions import db
 from crm.models import AuditLog, Customer, Policy, QuadrantEvent, Tag
 from crm.models.enums import Gender, MoveCause, Quadrant, RiskLevel
 from crm.services.transfer import importer
-from crm.services.transfer.importer import Mode
+from crm.services.transfer.check import check_file
+from crm.services.transfer.rejects import rejects_file
+from crm.services.transfer.report import Mode
+from crm.services.transfer.write import write_customers
 
 HEADER = ["姓名", "手机", "性别", "出生日期", "流动资产", "意愿", "风险等级", "标签", "短信同意"]
 GOOD = [
@@ -214,7 +217,7 @@ def test_each_bad_value_gets_its_own_reason(world):
             "x@",
         ],
     ]
-    report = importer.check_file(world.manager, "a.csv", as_csv(rows)).report
+    report = check_file(world.manager, "a.csv", as_csv(rows)).report
     reasons = {column: reason for _, column, reason in problems(report)}
     assert set(reasons) == {
         "出生日期",
@@ -294,7 +297,7 @@ def test_valid_rows_only_writes_the_good_ones_and_the_fixed_rejects_import_again
     assert customer("+8613512345678") and customer("+8613612345678")
 
     with force_locale("zh_CN"):  # the reason column is headed in the reader's language
-        name, content, _ = importer.rejects_file(report, data)
+        name, content, _ = rejects_file(report, data)
     assert name == "名单-rejects.csv"
     lines = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert lines[0] == [*HEADER, "错误原因"] and len(lines) == 2
@@ -311,7 +314,7 @@ def test_rejects_of_a_workbook_are_a_workbook_with_formulas_neutralised(world):
     rows = [HEADER[:2], ["赵磊", "13512345678"], ["钱芳", "=1+2"]]
     data = as_xlsx(rows)
     report = importer.import_file(world.manager, "名单.xlsx", data, Mode.VALID_ROWS)
-    name, content, _ = importer.rejects_file(report, data)
+    name, content, _ = rejects_file(report, data)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     assert name == "名单-rejects.xlsx"
     assert [c.value for c in sheet[2]][:2] == ["钱芳", "'=1+2"] and sheet["B2"].data_type == "s"
@@ -393,7 +396,7 @@ def test_staff_may_not_import_and_the_system_must_name_owners(world):
 
 
 def test_someone_recording_a_phone_between_check_and_write_fails_the_whole_import(world):
-    checked = importer.check_file(world.manager, "a.csv", as_csv([HEADER, *GOOD]))
+    checked = check_file(world.manager, "a.csv", as_csv([HEADER, *GOOD]))
     db.session.rollback()
     with db.engine.begin() as conn:  # another worker, committed in between
         conn.execute(
@@ -405,7 +408,7 @@ def test_someone_recording_a_phone_between_check_and_write_fails_the_whole_impor
         )  # fmt: skip
     before = snapshot()
     with pytest.raises(InvalidInput) as error:
-        importer.write(world.manager, checked)
+        write_customers(world.manager, checked)
     db.session.rollback()
     with force_locale("en"):
         assert "conflicting change" in str(error.value.errors["file"])

@@ -1,0 +1,33 @@
+"""``flask crm ...``: the command-line face of the same domain functions.
+
+The commands live by subject in the modules beside this one; the group gathers them.
+Commands import what only they need inside themselves, so that ``flask`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import click
+
+from crm.cli import backups, data, people, planning, reports
+
+crm_group = click.Group(
+    "crm",
+    help="Bancassurance CRM administration.",
+    commands=[
+        people.create_user,
+        people.create_branch,
+        people.api_token_group,
+        data.demo_command,
+        data.demo_logins,
+        data.simulate_command,
+        data.import_command,
+        planning.settings_command,
+        planning.retier_command,
+        planning.plan_command,
+        planning.maturity_scan_command,
+        planning.scheduler_command,
+        reports.report_group,
+        backups.backup_command,
+        backups.restore_command,
+    ],
+)

@@ -1,0 +1,201 @@
+"""``flask crm`` commands that put customers in: the demo bank, a simulated history, and the
+import of a bank's customer list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from flask.cli import with_appcontext
+
+from crm.cli.terminal import fail, with_progress
+from crm.core.inputs import InvalidInput
+from crm.extensions import db
+from crm.services.simulation import demo
+
+if TYPE_CHECKING:
+    from crm.models import Staff
+    from crm.services.transfer.report import Report
+
+
+@click.command("demo")
+@click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
+@with_appcontext
+def demo_command(customers: int, seed: int, if_empty: bool):
+    """Fill an empty database with a demo bank."""
+    if not demo.database_is_empty():
+        if if_empty:
+            click.echo("Database already has data; demo data not loaded.")
+            return
+        raise click.ClickException(
+            "The database already has data; demo data goes into an empty one."
+        )
+    summary = demo.generate(customers=customers, seed=seed)
+    db.session.commit()
+    click.echo(
+        f"Demo bank: {summary.branches} branches, {summary.staff} staff, "
+        f"{summary.customers} customers, {summary.policies} policies."
+    )
+
+
+@click.command("demo-logins")
+def demo_logins():
+    """Print the demo accounts."""
+    click.echo("Demo logins (username / password):")
+    for username, password, who in demo.demo_logins():
+        click.echo(f"  {username:<10} {password}   {who}")
+
+
+@click.command("simulate")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 120))
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.option("--customers", default=1000, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First simulated day (default: MONTHS before today, so the history ends yesterday).",
+)
+@with_appcontext
+def simulate_command(months: int, seed: int, customers: int, start):
+    """Fill an empty database with months of simulated history: the demo bank, then every
+    day lived by the real planner, dispatcher, staff actions and follow-up (deterministic per
+    seed; SMS go to the console provider)."""
+    from crm.services.simulation import run
+
+    try:
+        summary = with_progress(
+            "Simulating",
+            lambda progress: run.simulate(
+                months,
+                seed,
+                customers=customers,
+                start=start.date() if start else None,
+                progress=progress,
+            ),
+        )
+    except run.SimulationRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Simulated {summary.days} days ({summary.start.isoformat()} to "
+        f"{summary.end.isoformat()}) over {summary.customers} customers."
+    )
+    for name, count in sorted(summary.counts.items()):
+        click.echo(f"  {name.replace('_', ' ')}: {count}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--valid-only",
+    is_flag=True,
+    help="Import the valid rows and write the others to a rejects file (default: all or nothing).",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the rows not imported, with a reason column "
+    "(default with --valid-only: FILE's name with -rejects, next to it).",
+)
+@click.option(
+    "--as",
+    "username",
+    help="The manager or admin importing (default: the system; each row then names its owner).",
+)
+@with_appcontext
+def import_command(file: Path, valid_only: bool, rejects_path: Path | None, username: str | None):
+    """Import customers, and their policies, from a CSV or XLSX file: checked first, then
+    written all or nothing (or only the valid rows)."""
+    from crm.services.transfer import importer
+    from crm.services.transfer.report import Mode
+
+    user = _importing_user(username)
+    mode = Mode.VALID_ROWS if valid_only else Mode.ALL_OR_NOTHING
+    data = file.read_bytes()
+    bars = _StageBars()
+    try:
+        report = importer.import_file(user, file.name, data, mode, progress=bars.progress)
+    except InvalidInput as error:
+        fail(error)
+    finally:
+        bars.finish()
+    _print_report(report)
+    if report.problems and (valid_only or rejects_path is not None):
+        _write_rejects(report, data, rejects_path, file)
+    if not report.written:
+        _nothing_imported(report, valid_only)
+    db.session.commit()
+    click.echo(f"Imported {report.created} customers and {report.policies_created} policies.")
+
+
+def _importing_user(username: str | None) -> Staff | None:
+    """The manager or admin named by --as; None (the system) without it."""
+    if username is None:
+        return None
+    import sqlalchemy as sa
+
+    from crm.models import Staff
+    from crm.services.transfer import importer
+
+    user = db.session.scalar(sa.select(Staff).where(Staff.username == username))
+    if user is None:
+        raise click.ClickException(f"No staff member {username!r}.")
+    if not importer.may_import(user):
+        raise click.ClickException("Only managers and admins import customers.")
+    return user
+
+
+class _StageBars:
+    """A progress bar per stage of the import (checking, then writing), each finished as
+    the next one starts."""
+
+    def __init__(self):
+        self.bars: dict[str, tuple] = {}
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.bars:
+            self.finish()
+            label = "Checking" if stage == "check" else "Writing"
+            bar = click.progressbar(length=max(total, 1), label=label)
+            self.bars[stage] = (bar, [0])
+        bar, state = self.bars[stage]
+        bar.length = max(total, 1)
+        bar.update(done - state[0])
+        state[0] = done
+
+    def finish(self) -> None:
+        for bar, _ in self.bars.values():
+            bar.render_finish()
+
+
+def _print_report(report: Report) -> None:
+    for problem in report.problems:
+        where = f"line {problem.line}" + (f", {problem.column}" if problem.column else "")
+        click.echo(f"{where}: {problem.message}", err=True)
+    click.echo(
+        f"{report.rows} rows read: {report.customers} customers and {report.policies} "
+        f"policies valid, {len(report.rejected_lines)} rows with problems."
+    )
+
+
+def _write_rejects(report: Report, data: bytes, rejects_path: Path | None, file: Path) -> None:
+    """The rows not imported, with their reasons: where --rejects says, else next to FILE."""
+    from crm.services.transfer.rejects import rejects_file
+
+    name, content, _ = rejects_file(report, data)
+    target = rejects_path or file.with_name(name)
+    target.write_bytes(content)
+    click.echo(f"Rows not imported, with the reasons: {target}")
+
+
+def _nothing_imported(report: Report, valid_only: bool) -> None:
+    """Say why nothing was written, and exit with status 2."""
+    db.session.rollback()
+    if report.problems and not valid_only:
+        click.echo("Nothing imported: fix the rows above, or use --valid-only.", err=True)
+    else:
+        click.echo("Nothing imported: no valid rows.", err=True)
+    raise SystemExit(2)
