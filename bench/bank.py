@@ -6,6 +6,12 @@ around ¥400,000 (about a quarter at ¥1,000,000 or more), willingness uniform 0
 under the default thresholds with one first-placement event each, as migration 0002 does.
 Half of them agreed to SMS (even ids) and one in ten of those has since opted out, so 45%
 can be sent routine SMS.
+
+Names are Chinese: a surname of the demo's hundred-odd (`crm.services.simulation.people`),
+about as common as in China (王 7%, then 李, 张, 刘, … down to a quarter of a percent), and a
+given name of one or two of its characters; each with its pinyin and initials as the app
+spells them. They are drawn from a random source of their own, so the assets and the
+willingness stay what they were before customers had names.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from bench.common import maintenance
 from crm.extensions import db
 from crm.models import Branch, Customer, QuadrantEvent, Staff
 from crm.models.enums import BranchStage, MoveCause, Role
+from crm.models.spelling import spell
 from crm.services.customers.tiering import Thresholds, insert_events, quadrant_case
+from crm.services.simulation.people import GIVEN, SURNAMES
 
 DEFAULTS = Thresholds(Decimal("1000000"), 60)
 SEED = 20261123
@@ -45,9 +53,23 @@ def _stored(moment: datetime | None, sqlite: bool) -> datetime | str | None:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+# The n-th most common surname is drawn in proportion to 1 / (n + 3): 王 7.3%, the tenth 2.3%,
+# the last 0.3%, near China's census shares.
+SURNAME_WEIGHTS = [1 / (rank + 3) for rank in range(1, len(SURNAMES) + 1)]
+
+
+def names(count: int) -> Iterator[str]:
+    """``count`` Chinese names, the same on every backend and every run."""
+    rng = random.Random(SEED + 1)
+    surnames = rng.choices(SURNAMES, weights=SURNAME_WEIGHTS, k=count)
+    for surname in surnames:
+        yield surname + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
+
+
 def _customer_rows(count: int, sqlite: bool) -> Iterator[tuple]:
     """The same customers on every backend (seeded), in each backend's storage units."""
     rng = random.Random(SEED)
+    drawn = names(count)
     genders = ("female", "male", "unspecified")
     risks = ("R1", "R2", "R3", "R4", "R5")
     for n in range(1, count + 1):
@@ -57,8 +79,10 @@ def _customer_rows(count: int, sqlite: bool) -> Iterator[tuple]:
         # Drawn from n, not from rng, so the assets and willingness stay as they were.
         consent = n % 2 == 0
         opted_out = created + OPTED_OUT_AFTER if n % 20 == 0 else None
+        name = next(drawn)
         yield (
-            f"客户{n:07d}",
+            name,
+            *spell(name),
             genders[n % 3],
             phone,
             phone[-4:],
@@ -73,24 +97,30 @@ def _customer_rows(count: int, sqlite: bool) -> Iterator[tuple]:
 
 
 CUSTOMER_COLUMNS = (
-    "name, gender, phone, phone_last4, liquid_assets, willingness, risk_level, sms_consent, "
-    "sms_consent_at, sms_opt_out_at, created_at, updated_at, quadrant, owner_id, branch_id, version"
+    "name, name_pinyin, name_initials, gender, phone, phone_last4, liquid_assets, willingness, "
+    "risk_level, sms_consent, sms_consent_at, sms_opt_out_at, created_at, updated_at, quadrant, "
+    "owner_id, branch_id, version"
 )
 
 
 def _load_customers(count: int, owners: list[tuple[int, int]]) -> None:
-    """Tuples in batches, no ORM: executemany on SQLite, COPY on PostgreSQL (where
-    executemany manages only some 5,000 rows a second). Customers are dealt to ``owners``
-    ((staff id, branch id) pairs) in turn."""
+    """Customers dealt to ``owners`` ((staff id, branch id) pairs) in turn."""
     sqlite = db.engine.dialect.name == "sqlite"
     rows = (
         (*row, row[-1], "develop", *owners[n % len(owners)], 1)
         for n, row in enumerate(_customer_rows(count, sqlite))
     )
-    if not sqlite:
-        _copy_rows(rows)
+    _load("customer", CUSTOMER_COLUMNS, rows)
+
+
+def _load(table: str, columns: str, rows: Iterator[tuple]) -> None:
+    """Tuples in batches, no ORM: executemany on SQLite, COPY on PostgreSQL (where
+    executemany manages only some 5,000 rows a second)."""
+    if db.engine.dialect.name != "sqlite":
+        _copy_rows(table, columns, rows)
         return
-    sql = f"INSERT INTO customer ({CUSTOMER_COLUMNS}) VALUES ({', '.join(['?'] * 16)})"
+    marks = ", ".join(["?"] * len(columns.split(",")))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     batch: list[tuple] = []
     for row in rows:
         batch.append(row)
@@ -106,17 +136,67 @@ def _insert_batch(sql: str, batch: list[tuple]) -> None:
         conn.exec_driver_sql(sql, batch)
 
 
-def _copy_rows(rows: Iterator[tuple]) -> None:
+def _copy_rows(table: str, columns: str, rows: Iterator[tuple]) -> None:
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
-        with cursor.copy(f"COPY customer ({CUSTOMER_COLUMNS}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cursor.close()
         raw.commit()
     finally:
         raw.close()
+
+
+POLICY_COLUMNS = (
+    "customer_id, policy_number, product_name, product_type, premium, payment_mode, "
+    "start_date, status, version, created_at, updated_at"
+)
+
+
+def policy_number(customer_id: int) -> str:
+    return f"P2025{customer_id:010d}"
+
+
+def holds_policy(customer_id: int, every: int, firsts: int) -> bool:
+    """One customer in ``every``, spread over the staff they are dealt to (a multiplicative
+    hash of the id, so not every ``every``-th id, which would favour some staff), and the
+    first ``firsts`` customers (each staff member's first, so that everyone has one)."""
+    return customer_id <= firsts or customer_id * 2654435761 % 2**32 % every == 0
+
+
+def add_policies(every: int, firsts: int) -> int:
+    """A policy (``policy_number(id)``) for the customers that ``holds_policy``; how many.
+    ANALYZE."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    low, high = db.session.execute(
+        sa.select(sa.func.min(customer.c.id), sa.func.max(customer.c.id))
+    ).one()
+    db.session.rollback()
+    start = CREATED_FROM.date()
+    premium = 1_000_000 if sqlite else Decimal("10000.00")  # fen on SQLite
+    at = _stored(CREATED_FROM, sqlite)
+    ids = [i for i in range(low, high + 1) if holds_policy(i, every, firsts)]
+    rows = (
+        (
+            i,
+            policy_number(i),
+            "鑫享年金",
+            "annuity",
+            premium,
+            "regular",
+            start,
+            "in_force",
+            1,
+            at,
+            at,
+        )
+        for i in ids
+    )
+    _load("policy", POLICY_COLUMNS, rows)
+    maintenance("ANALYZE policy")
+    return len(ids)
 
 
 def place_under_defaults() -> int:

@@ -8,6 +8,10 @@ sampling are `bench/web.py`'s: the query layer against the same two statements b
 and the whole page over HTTP in the test client. Target: page p95 ≤ 100 ms (the query's
 ratio to its SQL is reported against the same ≤ 3× as at a million).
 
+From the command line (and `make bench`) it also measures the search box's scenarios
+(`bench/searches.py`) on the same bank, against the same 100 ms, in a section of its own;
+``run_benchmark(..., searches=False)`` measures the lists alone.
+
 Run: `.venv/bin/python -m bench.list_scale --customers 10000000`.
 """
 
@@ -17,6 +21,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import searches as search_scenarios
 from bench.common import machine, parse_args, run_on_throwaway_databases, write_section
 from bench.lists import LIST_RATIO_TARGET, list_table, measure_lists, verdict
 from bench.web import BRANCHES, OWNERS, SAMPLES, BackendResult, load_bank
@@ -24,16 +29,24 @@ from crm import create_app
 from crm.extensions import db
 
 HEADING = "## Customer list at ten million customers (PostgreSQL)"
+SEARCH_HEADING = "## Customer search at ten million customers (PostgreSQL)"
 DEFAULT_CUSTOMERS = 10_000_000
 P95_TARGET_MS = 100.0
 
 
-def bench_backend(backend: str, url: str, count: int, samples: int, log=print) -> BackendResult:
+def bench_backend(
+    backend: str, url: str, count: int, samples: int, log=print, searches: bool = False
+) -> BackendResult:
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         try:
             result = load_bank(backend, count, log)
             result.lists = measure_lists(app, samples, log)
+            if searches:
+                search_scenarios.prepare_searches(min(OWNERS, count), log)
+                result.searches = search_scenarios.measure_searches(
+                    app, samples, min(OWNERS, count), log
+                )
             return result
         finally:
             db.session.remove()
@@ -91,11 +104,23 @@ def run_benchmark(
     command: str,
     samples: int = SAMPLES,
     log=print,
+    searches: bool = False,
 ) -> list[BackendResult]:
-    results = [bench_backend(b, url, count, samples, log) for b, url in urls.items()]
+    results = [bench_backend(b, url, count, samples, log, searches) for b, url in urls.items()]
     log(list_table(results, P95_TARGET_MS))
     write_section(out, HEADING, render_section(results, command, samples))
+    if searches:
+        log(search_scenarios.search_table(results, P95_TARGET_MS))
+        section = search_scenarios.render_section(
+            SEARCH_HEADING, results, command, samples, P95_TARGET_MS, OWNERS
+        )
+        write_section(out, SEARCH_HEADING, section)
     return results
+
+
+def search_summary_rows(results: list[BackendResult]) -> list[tuple[str, str, str, str, str]]:
+    at = f" at {results[0].customers:,} customers" if results else ""
+    return search_scenarios.summary_rows(results, P95_TARGET_MS, at)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         backends=("postgresql",),
     )
     return run_on_throwaway_databases(
-        args, lambda urls: run_benchmark(urls, args.customers, args.out, args.command)
+        args,
+        lambda urls: run_benchmark(urls, args.customers, args.out, args.command, searches=True),
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dispatch, importer, list_scale, planner, retier, transition, web
+from bench import dispatch, importer, list_scale, planner, retier, searches, transition, web
 from bench.common import BACKENDS, FILE_HEADER, _backends, machine, throwaway_database
 
 Row = tuple[str, str, str, str, str]  # measure, backend, target, measured, verdict
@@ -142,12 +142,14 @@ STEPS: list[Step] = [
     Step(
         "web",
         lambda urls, a, cmd: web.run_benchmark(urls, a.customers, a.repeat, a.out, cmd),
-        web.summary_rows,
+        lambda results: web.summary_rows(results) + searches.summary_rows(results),
     ),
     Step(
         "list_scale",
-        lambda urls, a, cmd: list_scale.run_benchmark(urls, 10 * a.customers, a.out, cmd),
-        list_scale.summary_rows,
+        lambda urls, a, cmd: list_scale.run_benchmark(
+            urls, 10 * a.customers, a.out, cmd, searches=True
+        ),
+        lambda results: list_scale.summary_rows(results) + list_scale.search_summary_rows(results),
         backends=("postgresql",),
     ),
 ]

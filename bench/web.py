@@ -2,7 +2,7 @@
 the web server's throughput and its workers' memory.
 
 The bank is `bench/bank.py`'s, dealt among 500 relationship managers in 10 branches (2,000
-customers each at a million). Three measurements, each against a floor from the same run:
+customers each at a million). Four measurements, each against a floor from the same run:
 
 - **Customer list** (`/customers`, filtered by quadrant and owner, 50 a page, first and deep
   pages; `bench/lists.py`): the query layer (`customer_list.list_customers`, what the page
@@ -10,6 +10,10 @@ customers each at a million). Three measurements, each against a floor from the 
   (the same two statements by hand, through the driver), each sampled many times at random
   cursors. The whole page over HTTP (test client: routing, session, query, template) is timed
   too, for the p95 a person feels. Targets: query ≤ 3× its SQL at p50, page p95 ≤ 50 ms.
+- **Customer search** (`/customers?q=`, by name, pinyin, initials, phone tail and policy
+  number, for a relationship manager and an admin; `bench/searches.py`): the same measures
+  against the statements the search runs, by hand, with the same targets, in a section of
+  its own.
 - **Dossier page** (`/customers/<id>`, a random customer of the signed-in staff member): p95
   ≤ 30 ms over HTTP in the test client.
 - **Throughput** under gunicorn (two sync workers, as `make run` starts it): the dossier page
@@ -44,6 +48,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench import searches
 from bench.bank import prepare
 from bench.common import (
     machine,
@@ -68,6 +73,7 @@ from crm.extensions import db
 from crm.models import Customer, Staff
 
 HEADING = "## Customer list, dossier page, web throughput and memory"
+SEARCH_HEADING = "## Customer search: names, pinyin, initials, phone tails, policy numbers"
 DEFAULT_CUSTOMERS = 1_000_000
 OWNERS = 500
 BRANCHES = 10
@@ -85,6 +91,7 @@ class BackendResult:
     version: str
     customers: int
     lists: list[ListScenario] = field(default_factory=list)
+    searches: list[searches.SearchScenario] = field(default_factory=list)
     dossier_ms: list[float] = field(default_factory=list)
     hello_ms: list[float] = field(default_factory=list)  # the hello route in the test client
     layout_ms: list[float] = field(default_factory=list)  # the signed-in layout, likewise
@@ -302,6 +309,8 @@ def bench_backend(
         try:
             result = load_bank(backend, count, log)
             result.lists = measure_lists(app, samples, log)
+            searches.prepare_searches(min(OWNERS, count), log)
+            result.searches = searches.measure_searches(app, samples, min(OWNERS, count), log)
             measure_dossier(app, result, samples, log)
             measure_throughput(url, result, repeat, log, seconds)
             return result
@@ -470,7 +479,12 @@ def run_benchmark(
         bench_backend(b, url, count, repeat, samples, log, seconds) for b, url in urls.items()
     ]
     log(render_tables(results))
+    log(searches.search_table(results))
     write_section(out, HEADING, render_section(results, command, samples, seconds))
+    search_section = searches.render_section(
+        SEARCH_HEADING, results, command, samples, LIST_P95_TARGET_MS, OWNERS
+    )
+    write_section(out, SEARCH_HEADING, search_section)
     return results
 
 

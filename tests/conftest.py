@@ -1,28 +1,46 @@
-"""Fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+"""Fixtures: every database test runs on SQLite and on a real PostgreSQL server, unless its
+module names the backends it needs (``pytestmark = pytest.mark.backends("sqlite")``).
 
-The schema comes from the migrations (never ``create_all``), applied once per
-backend; each test starts from empty tables.
+The schema comes from the migrations (never ``create_all``), applied once per backend; each
+test starts from empty tables and the migrated reference rows. Tests share one app per
+backend; a test that needs other settings builds its own with ``app_factory(**overrides)``
+or changes the shared one for its own duration with ``settings(KEY=value)``.
 """
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
-from flask_migrate import upgrade
 
-from crm import create_app
 from crm.extensions import db
-from crm.models import Base, Branch, Customer, Staff
+from crm.models import Branch, Customer, Staff
 from crm.models.enums import BranchStage, Role
 from crm.services.accounts import api_tokens
+from tests.support.databases import Database, build_app
+from tests.support.factories import PASSWORD, make_customer, make_staff
 from tests.support.pgserver import PostgresServer
 
+pytest_plugins = ["tests.support.simulated"]
+
 BACKENDS = ("sqlite", "postgresql")
-PASSWORD = "correct-horse"
+
+
+def pytest_generate_tests(metafunc):
+    """Each test that needs a database runs once per backend: both, or those its module (or
+    the test itself) names with the ``backends`` marker."""
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        names = marker.args if marker else BACKENDS
+        if set(names) - set(BACKENDS):
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: backends are {BACKENDS}")
+        metafunc.parametrize("backend", names, indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="session")
@@ -33,73 +51,79 @@ def pg_server():
 
 
 @pytest.fixture(scope="session")
-def database_urls(tmp_path_factory):
-    """Database URL per backend, created lazily and migrated once."""
-    urls: dict[str, str] = {}
-    return urls
+def databases(request, tmp_path_factory):
+    """The migrated database of each backend, made when a test first needs it."""
+    made: dict[str, Database] = {}
+
+    def get(backend: str) -> Database:
+        if backend not in made:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'crm.sqlite3'}"
+            else:
+                url = request.getfixturevalue("pg_server").url
+            made[backend] = Database(url)
+        return made[backend]
+
+    yield get
+    for database in made.values():
+        with database.app.app_context():
+            db.engine.dispose()
 
 
-# Reference data the migrations seed (the experience matrix of seed 004): each test starts
-# from these rows as migrated, even if an earlier test edited them.
-REFERENCE_TABLES = ("touchpoint_category", "touchpoint_rule", "sms_template", "product")
-_reference_rows: dict[str, dict[str, list[dict]]] = {}
+@pytest.fixture
+def database(backend, databases) -> Database:
+    """This test's database, emptied for it."""
+    database = databases(backend)
+    with database.app.app_context():
+        database.empty()
+    return database
 
 
-def _migrated_url(backend: str, request, tmp_path_factory, urls: dict[str, str]) -> str:
-    if backend not in urls:
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'crm.sqlite3'}"
-        else:
-            url = request.getfixturevalue("pg_server").url
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+@pytest.fixture
+def app_factory(database):
+    """Build an app of the test's own on the test database (``overrides`` change settings);
+    ``app`` is the one the tests share."""
+    apps = []
+
+    def make(**overrides):
+        app = build_app(database.url, **overrides)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
         with app.app_context():
-            upgrade()
-            _reference_rows[url] = {
-                name: [
-                    dict(row._mapping)
-                    for row in db.session.execute(Base.metadata.tables[name].select())
-                ]
-                for name in REFERENCE_TABLES
-            }
             db.session.remove()
             db.engine.dispose()
-        urls[backend] = url
-    return urls[backend]
 
 
-def _empty_tables() -> None:
-    from flask import current_app
-
-    reference = _reference_rows[current_app.config["SQLALCHEMY_DATABASE_URI"]]
-    tables = list(reversed(Base.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
-    for name in REFERENCE_TABLES:
-        table = Base.metadata.tables[name]
-        db.session.execute(table.insert(), reference[name])
-        if db.engine.dialect.name == "postgresql" and "id" in table.c and reference[name]:
-            # The rows came back with their ids; the sequence must continue after them.
-            db.session.execute(
-                sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), max(id)) FROM {name}"
-                )
-            )
-    db.session.commit()
+@pytest.fixture
+def app(database):
+    app = database.app
+    with app.app_context():
+        yield app
+    database.restore_settings()
 
 
-class WorkerLikeClient(FlaskClient):
-    """Each request runs as a web worker would: its own app context, ``g`` and session.
+@pytest.fixture
+def settings(app, monkeypatch):
+    """``settings(CRM_PAGE_SIZE=3)``: change the shared app's settings until the test ends."""
 
-    Without this, requests would reuse the test's app context and share its
-    identity map and Flask-Login's cached user, which no real request does.
-    """
+    def change(**values):
+        for key, value in values.items():
+            monkeypatch.setitem(app.config, key, value)
 
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+    return change
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
 
 
 @pytest.fixture
@@ -119,50 +143,6 @@ def bench_urls(tmp_path, pg_server):
     admin.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request) -> str:
-    return request.param
-
-
-@pytest.fixture
-def app_factory(backend, request, tmp_path_factory, database_urls):
-    """Build apps on the test database; ``overrides`` change settings for one test."""
-    url = _migrated_url(backend, request, tmp_path_factory, database_urls)
-    apps = []
-
-    def make(**overrides):
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **overrides})
-        app.test_client_class = WorkerLikeClient
-        apps.append(app)
-        return app
-
-    first = make()
-    with first.app_context():
-        _empty_tables()
-    yield make
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-@pytest.fixture
-def app(app_factory):
-    app = app_factory()
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
 @dataclass
 class World:
     """Two branches; a manager and two staff in the first, one staff in the second; an admin."""
@@ -177,30 +157,6 @@ class World:
     alice_customer: Customer
     bob_customer: Customer
     carol_customer: Customer
-
-
-def make_staff(username: str, role: Role, branch: Branch | None) -> Staff:
-    staff = Staff(username=username, display_name=username.title(), role=role, branch=branch)
-    staff.set_password(PASSWORD)
-    db.session.add(staff)
-    return staff
-
-
-def make_customer(owner: Staff, name: str, phone: str, **fields) -> Customer:
-    from decimal import Decimal
-
-    customer = Customer(
-        name=name,
-        phone=phone,
-        phone_last4=phone[-4:],
-        owner=owner,
-        branch=owner.branch,
-        liquid_assets=fields.pop("liquid_assets", Decimal("100000.00")),
-        willingness=fields.pop("willingness", 40),
-        **fields,
-    )
-    db.session.add(customer)
-    return customer
 
 
 @pytest.fixture

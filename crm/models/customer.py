@@ -6,12 +6,29 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.branch import Branch
 from crm.models.enums import Channel, Gender, Quadrant, RiskLevel, enum_column
+from crm.models.spelling import INITIALS_LENGTH, PINYIN_LENGTH, spell
 from crm.models.staff import Staff
+
+# Willingness (意愿度) is a whole score from 0 to 100. A dossier opened without one starts at
+# 30 (acquainted) and at the most cautious risk level: the form, the API and imports read
+# these, and so does the table's check.
+WILLINGNESS_MIN = 0
+WILLINGNESS_MAX = 100
+DEFAULT_WILLINGNESS = 30
+DEFAULT_RISK_LEVEL = RiskLevel.R1
+
+
+def searched_text(length: int) -> sa.types.TypeEngine:
+    """Text that compares code point by code point on PostgreSQL too (collation "C"), as
+    SQLite's does: a prefix is then a range of its B-tree index (``name >= '张' AND name <
+    '弡'``) whatever the database's locale, and a bound parameter plans like a literal."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
 
 customer_tag = sa.Table(
     "customer_tag",
@@ -35,38 +52,49 @@ class Tag(Base):
 class Customer(Base):
     __tablename__ = "customer"
     __table_args__ = (
-        sa.CheckConstraint("willingness BETWEEN 0 AND 100", name="willingness_range"),
+        sa.CheckConstraint(
+            f"willingness BETWEEN {WILLINGNESS_MIN} AND {WILLINGNESS_MAX}", name="willingness_range"
+        ),
         sa.CheckConstraint("liquid_assets >= 0", name="liquid_assets_not_negative"),
         # The list pages walk these in id order (keyset pagination), filtered by owner or branch.
         sa.Index("ix_customer_owner_id_id", "owner_id", "id"),
         sa.Index("ix_customer_branch_id_id", "branch_id", "id"),
         sa.Index("ix_customer_quadrant_id", "quadrant", "id"),
         sa.Index("ix_customer_owner_id_quadrant_id", "owner_id", "quadrant", "id"),
+        # The search's (crm.services.customers.search): a prefix is a range of one of these,
+        # a phone tail a key of the last; with the ids, counting matches reads the index alone.
+        sa.Index("ix_customer_name_id", "name", "id"),
+        sa.Index("ix_customer_name_pinyin_id", "name_pinyin", "id"),
+        sa.Index("ix_customer_name_initials_id", "name_initials", "id"),
+        sa.Index("ix_customer_phone_last4_id", "phone_last4", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(60), index=True)
+    name: Mapped[str] = mapped_column(searched_text(60))
+    # How the name is typed (crm.models.spelling): set with the name, never by hand.
+    name_pinyin: Mapped[str] = mapped_column(searched_text(PINYIN_LENGTH), server_default="")
+    name_initials: Mapped[str] = mapped_column(searched_text(INITIALS_LENGTH), server_default="")
     gender: Mapped[Gender] = mapped_column(
         enum_column(Gender, "gender"), default=Gender.UNSPECIFIED
     )
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
     # E.164 (+8613812341234); the last four digits are kept apart for "phone tail" search.
     phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    phone_last4: Mapped[str] = mapped_column(sa.String(4), index=True)
+    phone_last4: Mapped[str] = mapped_column(sa.String(4))
     email: Mapped[str | None] = mapped_column(sa.String(120))
     occupation: Mapped[str | None] = mapped_column(sa.String(80))
     family_notes: Mapped[str | None] = mapped_column(sa.Text)
     interests_notes: Mapped[str | None] = mapped_column(sa.Text)
     liquid_assets: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     assets_as_of: Mapped[date | None] = mapped_column(sa.Date)
-    willingness: Mapped[int] = mapped_column(sa.Integer, default=30)
+    willingness: Mapped[int] = mapped_column(sa.Integer, default=DEFAULT_WILLINGNESS)
     # Derived from assets, willingness and the thresholds (crm.services.customers.tiering);
     # kept here for filtering, and every change of it is a QuadrantEvent.
     quadrant: Mapped[Quadrant] = mapped_column(
         enum_column(Quadrant, "quadrant"), default=Quadrant.DEVELOP
     )
     risk_level: Mapped[RiskLevel] = mapped_column(
-        enum_column(RiskLevel, "risk_level"), default=RiskLevel.R1, index=True
+        enum_column(RiskLevel, "risk_level"), default=DEFAULT_RISK_LEVEL, index=True
     )
     channel: Mapped[Channel | None] = mapped_column(enum_column(Channel, "channel"))
     referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer.id"), index=True)
@@ -90,6 +118,13 @@ class Customer(Base):
 
     # Two people editing one dossier: the second write fails instead of overwriting.
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("name")
+    def _spell(self, _key: str, name: str) -> str:
+        """Every name set through the ORM (the forms, the API, the simulator) is spelled at
+        once; set-based writers call ``spell`` themselves."""
+        self.name_pinyin, self.name_initials = spell(name or "")
+        return name
 
     @property
     def tag_names(self) -> list[str]:

@@ -19,10 +19,9 @@ from crm.extensions import db
 from crm.models import Customer, Experience, QuadrantEvent, Staff
 from crm.models.enums import ExperienceStatus, MoveCause, PlanOrigin, Quadrant, Touchpoint
 from crm.services.customers import tiering
-from crm.services.followup import calls
+from crm.services.followup import targets
 from crm.services.planning import budget
-from tests.analytics.simulated import simulated  # noqa: F401  (the fixture)
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 PRIVATE = {"name", "phone", "phone_last4", "email", "birth_date", "notes", "point", "remarks"}
 
@@ -39,7 +38,7 @@ def frames(source: Source) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture
-def simulated_app(simulated):  # noqa: F811
+def simulated_app(simulated):
     app = simulated.app()
     with app.app_context():
         yield app
@@ -80,14 +79,14 @@ def test_frames_hold_no_names_or_phones_only_a_stable_hashed_id(simulated_app):
     assert not other & expected
 
 
-def test_follow_up_outcomes_agree_with_the_app_s_follow_up_page(simulated_app, simulated):  # noqa: F811
+def test_follow_up_outcomes_agree_with_the_app_s_follow_up_page(simulated_app, simulated):
     source = Source(simulated_app, db.engine)
     callbacks, complaints = analytics.callbacks(source), analytics.complaints(source)
     admin = db.session.scalar(sa.select(Staff).where(Staff.username == "admin"))
     start, end = simulated.start, simulated.end
     assert callbacks["recorded_on"].notna().sum() > 5 and len(complaints) > 0
 
-    page = calls.overall(calls.outcomes(admin, start, end))
+    page = targets.overall(targets.outcomes(admin, start, end))
     mine = analytics.outcomes(callbacks, complaints, start, end).loc["all"]
     for field in (
         "maturities",
@@ -105,7 +104,7 @@ def test_follow_up_outcomes_agree_with_the_app_s_follow_up_page(simulated_app, s
         theirs = getattr(page, measure)
         assert (pd.isna(mine[measure]) and theirs is None) or mine[measure] == float(theirs)
 
-    per_branch = {r.label: r for r in calls.outcomes(admin, start, end, "branch")}
+    per_branch = {r.label: r for r in targets.outcomes(admin, start, end, "branch")}
     for branch, row in analytics.outcomes(
         callbacks, complaints, start, end, by="branch"
     ).iterrows():
@@ -113,7 +112,7 @@ def test_follow_up_outcomes_agree_with_the_app_s_follow_up_page(simulated_app, s
         assert row["called"] == per_branch[branch].called
 
 
-def test_quadrant_as_of_agrees_with_the_app_s_own(simulated_app, simulated):  # noqa: F811
+def test_quadrant_as_of_agrees_with_the_app_s_own(simulated_app, simulated):
     source = Source(simulated_app, db.engine)
     events = analytics.quadrant_events(source)
     ids = {source.pseudonym(i): i for i in db.session.scalars(sa.select(Customer.id))}
@@ -125,7 +124,7 @@ def test_quadrant_as_of_agrees_with_the_app_s_own(simulated_app, simulated):  # 
         assert {ids[c]: q for c, q in mine.items()} == {i: q.value for i, q in theirs.items()}
 
 
-def test_budget_usage_is_what_the_app_counts(simulated_app, simulated):  # noqa: F811
+def test_budget_usage_is_what_the_app_counts(simulated_app, simulated):
     source = Source(simulated_app, db.engine)
     usage = analytics.budget_usage(source, simulated.end).set_index("customer")
     assert usage["used"].sum() > 0

@@ -35,7 +35,10 @@ def live_server(app_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll, so that shutting the server down takes a moment rather than half a second.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{port}", app
     server.shutdown()

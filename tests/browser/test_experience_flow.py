@@ -9,7 +9,7 @@ from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models.enums import MoveCause
 from crm.services.customers import tiering
-from crm.services.experiences import recording
+from crm.services.experiences import plans
 from tests.browser.test_dossier_flow import log_in
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ def visit_due(world):
     customer.created_at = customer.created_at - timedelta(days=10)
     tiering.place(customer, MoveCause.IMPORT, None, first=True)
     db.session.commit()
-    visit = recording.add_experience(
+    visit = plans.add_experience(
         world.alice, customer, {"category": "visit", "due_on": local_today() - timedelta(days=1)}
     )
     db.session.commit()

@@ -63,12 +63,12 @@ def test_demo_is_deterministic_per_seed_and_only_fills_an_empty_database(runner,
     assert len(_fingerprint()) == 60
 
     # Same seed on an emptied database: the same bank.
-    from tests.conftest import _empty_tables
+    from tests.support.databases import empty_tables
 
-    _empty_tables()
+    empty_tables()
     runner.invoke(args=["crm", "demo", "--customers", "60", "--seed", "5"])
     assert _fingerprint() == first
-    _empty_tables()
+    empty_tables()
     runner.invoke(args=["crm", "demo", "--customers", "60", "--seed", "6"])
     assert _fingerprint() != first
 

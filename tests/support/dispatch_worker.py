@@ -52,8 +52,9 @@ import crm.views.outreach  # noqa: F401
 from crm import create_app
 from crm.extensions import db
 from crm.models.base import utcnow
-from crm.providers import Delivery, SmsProvider, provider_for
-from crm.services.outreach import outbox
+from crm.providers.base import Delivery, SmsProvider
+from crm.providers.registry import provider_for
+from crm.services.outreach.dispatch import dispatch
 
 # Likewise the ORM mappers, which the first query would configure (a tenth of a second).
 sqlalchemy.orm.configure_mappers()
@@ -108,7 +109,7 @@ def run(
             except EOFError:
                 return None
             go.close()
-        summary = outbox.dispatch(now, provider=provider, batch=batch)
+        summary = dispatch(now, provider=provider, batch=batch)
         db.session.remove()
         db.engine.dispose()
     return {

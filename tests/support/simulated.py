@@ -1,6 +1,9 @@
 """A small simulated bank per backend, made once per test session: 60 customers lived
-through two months by ``crm.services.simulation.simulator`` (the history the notebooks and the
-database-reading analytics are tested on)."""
+through two months by ``crm.services.simulation.run`` (the history the notebooks and the
+database-reading analytics are tested on).
+
+A plugin of the root conftest (its ``pytest_plugins``): any test may ask for ``simulated``.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +17,13 @@ from flask_migrate import upgrade
 
 from crm import create_app
 from crm.extensions import db
-from crm.services.simulation import simulator
+from crm.services.simulation import run
 
 CUSTOMERS = 60
 MONTHS = 2
 SEED = 3
 START = date(2026, 3, 2)
-TODAY = simulator.add_months(START, MONTHS)  # the simulation lives every day before it
+TODAY = run.add_months(START, MONTHS)  # the simulation lives every day before it
 END = TODAY - timedelta(days=1)
 DATABASE = "crm_simulated"
 
@@ -49,27 +52,32 @@ def _url(backend: str, request, folder: Path) -> str:
     return server.url.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
-# Made once per backend and session, whichever test module asks first: the fixture is
-# imported into more than one module, and pytest keeps one instance per module. The throwaway
-# PostgreSQL server goes at the end of the session, and the database with it.
-_made: dict[str, Simulated] = {}
+@pytest.fixture(scope="session")
+def simulated_banks(request, tmp_path_factory):
+    """The simulated bank of each backend, made when a test first asks for it (the
+    PostgreSQL one goes with the suite's throwaway server at the end of the session)."""
+    made: dict[str, Simulated] = {}
+
+    def get(backend: str) -> Simulated:
+        if backend not in made:
+            folder = tmp_path_factory.mktemp(f"simulated-{backend}")
+            bank = Simulated(backend, _url(backend, request, folder), folder)
+            app = bank.app(
+                CRM_SMS_CONSOLE_PATH=str(folder / "sms.jsonl"),
+                CRM_MAIL_CONSOLE_PATH=str(folder / "mail.jsonl"),
+            )
+            with app.app_context():
+                upgrade()
+                run.simulate(MONTHS, SEED, customers=CUSTOMERS, start=START, today=TODAY)
+                db.session.remove()
+                db.engine.dispose()
+            made[backend] = bank
+        return made[backend]
+
+    return get
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def simulated(request, tmp_path_factory) -> Simulated:
-    """The simulated bank on each backend (migrated from empty, then simulated)."""
-    backend = request.param
-    if backend not in _made:
-        folder = tmp_path_factory.mktemp(f"simulated-{backend}")
-        world = Simulated(backend, _url(backend, request, folder), folder)
-        app = world.app(
-            CRM_SMS_CONSOLE_PATH=str(folder / "sms.jsonl"),
-            CRM_MAIL_CONSOLE_PATH=str(folder / "mail.jsonl"),
-        )
-        with app.app_context():
-            upgrade()
-            simulator.simulate(MONTHS, SEED, customers=CUSTOMERS, start=START, today=TODAY)
-            db.session.remove()
-            db.engine.dispose()
-        _made[backend] = world
-    return _made[backend]
+@pytest.fixture
+def simulated(backend, simulated_banks) -> Simulated:
+    """The simulated bank on the test's backend (migrated from empty, then simulated)."""
+    return simulated_banks(backend)

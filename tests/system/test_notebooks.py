@@ -15,7 +15,6 @@ from nbformat.v4 import new_code_cell, new_notebook
 import analytics
 from analytics import report
 from crm.extensions import db
-from tests.analytics.simulated import simulated  # noqa: F401  (the fixture)
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "analytics").glob("*.ipynb"))
 PNG = re.compile(r'<img [^>]*src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"')
@@ -42,7 +41,7 @@ def test_there_are_notebooks_and_they_are_committed_without_outputs():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_without_an_error_and_draws_its_charts(simulated, path):  # noqa: F811
+def test_notebook_runs_without_an_error_and_draws_its_charts(simulated, path):
     executed = report.execute(
         path, report.parameters(simulated.url, simulated.start, simulated.end)
     )
@@ -81,7 +80,7 @@ def matrix_rows(html: str) -> list[dict[str, list[int]]]:
     return tables
 
 
-def test_report_command_writes_the_matrix_and_its_charts_in_one_file(simulated, tmp_path):  # noqa: F811
+def test_report_command_writes_the_matrix_and_its_charts_in_one_file(simulated, tmp_path):
     out = tmp_path / "report.html"
     app = simulated.app()
     result = app.test_cli_runner().invoke(
@@ -122,7 +121,7 @@ def test_report_command_writes_the_matrix_and_its_charts_in_one_file(simulated, 
     assert not [p for p in phones if p[-8:] in html]
 
 
-def test_report_refuses_a_period_that_ends_before_it_starts(simulated, tmp_path):  # noqa: F811
+def test_report_refuses_a_period_that_ends_before_it_starts(simulated, tmp_path):
     out = tmp_path / "report.html"
     result = (
         simulated.app()

@@ -26,11 +26,11 @@ from crm.models import (
 )
 from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, MoveCause, OutboxStatus, Touchpoint
-from crm.services.simulation import simulator
-from tests.conftest import _empty_tables
+from crm.services.simulation import run
+from tests.support.databases import empty_tables
 
 START = date(2026, 3, 2)
-TODAY = simulator.add_months(START, 1)
+TODAY = run.add_months(START, 1)
 HISTORY = (
     QuadrantEvent,
     Experience,
@@ -111,7 +111,7 @@ def by_content(tables: dict[str, list[tuple]]) -> dict[str, list[str]]:
 
 
 def simulate(seed: int = 5, customers: int = 40):
-    return simulator.simulate(1, seed, customers=customers, start=START, today=TODAY)
+    return run.simulate(1, seed, customers=customers, start=START, today=TODAY)
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def sim_app(app_factory, tmp_path):
 def test_one_seed_gives_one_history_and_it_has_the_shape_of_real_use(sim_app, tmp_path):
     summary = simulate()
     first = snapshot()
-    _empty_tables()
+    empty_tables()
     (tmp_path / "sms.jsonl").unlink()
     simulate()
     second = snapshot()
@@ -191,7 +191,7 @@ def test_a_database_with_data_is_refused_and_so_is_a_period_in_the_future(sim_ap
     result = runner.invoke(args=["crm", "simulate", "--months", "1", "--customers", "5"])
     assert result.exit_code == 1
     assert "already has data" in result.output
-    _empty_tables()
+    empty_tables()
     tomorrow = (clock.local_today() + timedelta(days=1)).isoformat()
     result = runner.invoke(args=["crm", "simulate", "--start", tomorrow, "--customers", "5"])
     assert result.exit_code == 1

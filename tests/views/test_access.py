@@ -4,6 +4,10 @@ from datetime import date
 
 import pytest
 
+# Pages, forms and messages over domain code that tests/services runs on both databases;
+# nothing here depends on the dialect, so SQLite is enough.
+pytestmark = pytest.mark.backends("sqlite")
+
 OK, LOGIN, MISSING = 200, 302, 404
 
 # (url template, anonymous, alice: staff east, manager: east, carol: staff west, admin)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import AuditLog, Customer
 from crm.models.enums import RiskLevel
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 FORM = {
     "name": "赵磊",
@@ -74,11 +74,11 @@ def test_filters_by_owner_risk_and_tag(world, auth):
     assert "王芳" not in get(f"branch={world.west.id}")
 
 
-def test_pagination_walks_every_customer_once(world, app, auth):
+def test_pagination_walks_every_customer_once(world, settings, auth):
     for i in range(7):
         make_customer(world.alice, f"客户{i:02d}", f"+86137000000{i:02d}")
     db.session.commit()
-    app.config["CRM_PAGE_SIZE"] = 3
+    settings(CRM_PAGE_SIZE=3)
     auth.login("alice")
     seen, url = [], "/customers"
     for _ in range(10):
@@ -112,7 +112,7 @@ def test_create_dossier_then_see_it_and_its_history(world, auth):
         ("phone", "call me", "This is not a phone number"),
         ("phone", "138 0000 1111", "Another dossier already has this phone number"),
         ("liquid_assets", "-5", "cannot be negative"),
-        ("liquid_assets", "lots", "Not a valid decimal value"),
+        ("liquid_assets", "lots", "Enter an amount, such as 250000.00."),
         ("birth_date", "2999-01-01", "cannot be in the future"),
         ("willingness", "150", "0 to 100"),
         ("owner_id", "999999", "Unknown owner"),

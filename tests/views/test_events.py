@@ -11,8 +11,12 @@ from crm.extensions import db
 from crm.models import AuditLog, Experience, GroupEvent
 from crm.models.enums import ExperienceStatus, MoveCause, Touchpoint
 from crm.services.customers import tiering
-from crm.services.experiences import events
-from tests.conftest import make_customer
+from crm.services.experiences import events, invitations
+from tests.support.factories import make_customer
+
+# Pages, forms and messages over domain code that tests/services runs on both databases;
+# nothing here depends on the dialect, so SQLite is enough.
+pytestmark = pytest.mark.backends("sqlite")
 
 EN = {"Accept-Language": "en"}
 
@@ -67,7 +71,7 @@ def held(world, days_ago=1, **fields):
     db.session.add(event)
     db.session.commit()
     for customer in guests:
-        events.invite(world.manager, event, customer, today=event.held_on - timedelta(days=7))
+        invitations.invite(world.manager, event, customer, today=event.held_on - timedelta(days=7))
     db.session.commit()
     return event
 
@@ -81,7 +85,7 @@ def page(auth, url, **kw):
 @pytest.mark.parametrize("headers", [{}, EN], ids=["zh", "en"])
 def test_pages_render_in_both_languages(world, auth, headers):
     future = upcoming(world)
-    events.invite(world.alice, future, world.alice_customer)
+    invitations.invite(world.alice, future, world.alice_customer)
     past = held(world, guests=[world.alice_customer])
     db.session.commit()
     auth.login("manager")
@@ -148,7 +152,7 @@ def test_invite_by_customer_number(world, auth):
 
 def test_inviting_past_capacity_is_refused_and_writes_nothing(world, auth):
     event = upcoming(world, capacity="1", total_cost="100.00")
-    events.invite(world.manager, event, world.bob_customer)
+    invitations.invite(world.manager, event, world.bob_customer)
     db.session.commit()
     auth.login("alice")
     before = (count(Experience), count(AuditLog))
@@ -193,7 +197,7 @@ def test_someone_elses_customer_cannot_be_invited(world, auth):
 
 def test_cancel_an_invitation(world, auth):
     event = upcoming(world)
-    invitation = events.invite(world.alice, event, world.alice_customer)
+    invitation = invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     auth.login("alice")
     url = f"/events/{event.id}/invitations/{invitation.id}/cancel"
@@ -207,7 +211,7 @@ def test_cancel_an_invitation(world, auth):
 
 def test_another_branchs_event_answers_404(world, auth):
     event = upcoming(world)
-    invitation = events.invite(world.alice, event, world.alice_customer)
+    invitation = invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     auth.login("carol")
     assert auth.client.get(f"/events/{event.id}").status_code == 404
@@ -257,7 +261,7 @@ def test_record_attendance_then_each_response(world, auth):
 
 def test_attendance_waits_for_the_event_date(world, auth):
     event = upcoming(world)
-    events.invite(world.alice, event, world.alice_customer)
+    invitations.invite(world.alice, event, world.alice_customer)
     db.session.commit()
     auth.login("manager")
     detail = page(auth, f"/events/{event.id}", headers=EN)

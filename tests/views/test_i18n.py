@@ -1,5 +1,11 @@
 """The interface speaks Chinese and English: the staff member's choice, else the browser's."""
 
+import pytest
+
+# Pages, forms and messages over domain code that tests/services runs on both databases;
+# nothing here depends on the dialect, so SQLite is enough.
+pytestmark = pytest.mark.backends("sqlite")
+
 
 def test_browser_language_picks_the_interface(client, world):
     zh = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)

@@ -12,6 +12,10 @@ from crm.extensions import db
 from crm.models import AuditLog, Setting, TouchpointCategory, TouchpointRule
 from crm.models.enums import Mark, Quadrant, Touchpoint
 
+# Pages, forms and messages over domain code that tests/services runs on both databases;
+# nothing here depends on the dialect, so SQLite is enough.
+pytestmark = pytest.mark.backends("sqlite")
+
 SYMBOL = {"√": Mark.SHOULD, "☆": Mark.STRATEGIC, "◎": Mark.DISCRETIONARY, "×": Mark.NEVER}
 CATEGORIES = ("routine", "visit", "event", "premium_event", "lifestyle", "bespoke")
 # Seed 004's table, one row per quadrant, categories cheapest first.

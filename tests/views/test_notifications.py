@@ -6,13 +6,18 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import AuditLog, Experience, Notification, Staff
 from crm.models.enums import ExperienceStatus, PlanOrigin, Touchpoint
-from crm.services.outreach import notifications
+from crm.services.outreach.digest import send_morning_digest
+
+# Pages, forms and messages over domain code that tests/services runs on both databases;
+# nothing here depends on the dialect, so SQLite is enough.
+pytestmark = pytest.mark.backends("sqlite")
 
 UNREAD = re.compile(r'data-testid="unread">(\d+)<')
 
@@ -38,7 +43,7 @@ def unread_in_nav(page: str) -> int | None:
 
 def test_a_visit_today_is_in_the_digest_and_on_the_notifications_page(world, auth):
     visit_today(world.alice_customer)
-    assert notifications.send_morning_digest() == 1
+    assert send_morning_digest() == 1
     [digest] = db.session.scalars(sa.select(Notification)).all()
     assert digest.staff_id == world.alice.id and "张伟" in digest.body
 
@@ -59,7 +64,7 @@ def test_a_visit_today_is_in_the_digest_and_on_the_notifications_page(world, aut
 
 def test_nobody_marks_anothers_notification_read(world, auth):
     visit_today(world.alice_customer)
-    notifications.send_morning_digest()
+    send_morning_digest()
     digest = db.session.scalars(sa.select(Notification)).one()
     auth.login("carol")
     assert "张伟" not in auth.client.get("/notifications").get_data(as_text=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from crm.core.clock import local_today
@@ -14,9 +15,13 @@ from crm.extensions import db
 from crm.models import Customer, Experience, Policy, Product
 from crm.models.enums import Channel, MoveCause, ProductType
 from crm.services.customers import tiering
-from crm.services.experiences import recording
-from tests.conftest import make_customer
+from crm.services.experiences import plans
+from tests.support.factories import make_customer
 from tests.support.pages import EN, count, text_of
+
+# Pages, forms and messages over domain code that tests/services runs on both databases;
+# nothing here depends on the dialect, so SQLite is enough.
+pytestmark = pytest.mark.backends("sqlite")
 
 
 def product(name: str) -> Product:
@@ -106,7 +111,7 @@ def test_a_sale_above_the_risk_level_is_refused_through_the_policy_form(world, a
 
 
 def test_an_experience_recommending_an_unsuitable_product_is_refused(world, auth):
-    experience = recording.add_experience(
+    experience = plans.add_experience(
         world.alice, world.alice_customer, {"category": "visit", "due_on": local_today()}
     )
     db.session.commit()

@@ -26,8 +26,8 @@ def as_csv(rows, encoding="utf-8-sig") -> bytes:
 
 
 @pytest.fixture
-def folder(app, tmp_path):
-    app.config["CRM_IMPORT_FOLDER"] = str(tmp_path / "imports")
+def folder(settings, tmp_path):
+    settings(CRM_IMPORT_FOLDER=str(tmp_path / "imports"))
     return tmp_path / "imports"
 
 
@@ -137,8 +137,8 @@ def test_unreadable_files_are_explained_on_the_form(world, auth, folder, english
     assert customers() == 3 and not folder.exists()
 
 
-def test_an_oversized_upload_gets_a_clear_message_not_an_error_page(app, world, auth, english):
-    app.config["CRM_IMPORT_MAX_BYTES"] = 100 * 1024
+def test_an_oversized_upload_gets_a_clear_message_not_an_error_page(settings, world, auth, english):
+    settings(CRM_IMPORT_MAX_BYTES=100 * 1024)
     auth.login("manager")
     response = upload(auth.client, b"x" * (300 * 1024))
     page = response.get_data(as_text=True)

@@ -7,7 +7,6 @@ instead of OFFSET, so page 2,000 costs what page 1 costs.
 from __future__ import annotations
 
 import functools
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -19,6 +18,7 @@ from crm.core.inputs import as_id, printable
 from crm.extensions import db
 from crm.models import Customer, Staff, Tag, customer_tag
 from crm.models.enums import Channel, Quadrant, RiskLevel
+from crm.services.customers import search
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ class CustomerFilters:
                 return None
 
         return cls(
-            # NFKC: full-width digits from a Chinese input method search like ASCII ones.
-            q=unicodedata.normalize("NFKC", printable(args.get("q"))).strip()[:60],
+            # Full-width digits from a Chinese input method search like ASCII ones.
+            q=search.clean(args.get("q")),
             branch=as_id(args.get("branch")),
             owner=as_id(args.get("owner")),
             tag=printable(args.get("tag")).strip()[:40],
@@ -104,55 +104,36 @@ FILTERED_COLUMNS = {
 }
 
 
-def _shape(user: Staff, filters: CustomerFilters) -> tuple[Shape, dict[str, object]]:
-    """The names of the conditions that apply and the values of their parameters."""
+def _shape(
+    user: Staff, filters: CustomerFilters
+) -> tuple[Shape, dict[str, object], search.Resolved]:
+    """The names of the conditions that apply, the values of their parameters, and how the
+    search box was read (``search.resolve``)."""
     shape: list[str] = []
     values: dict[str, object] = {}
     kind, scope = scope_of(user)
     if kind != "all":
         shape.append(f"scope_{kind}")
         values["scope"] = scope
-    search = _search(filters.q)
-    if search is not None:
-        shape.append(search[0])
-        values.update(search[1])
+    found = search.resolve(user, filters.q)
+    shape.extend(found.shape)
+    values.update(found.values)
     for name in (*FILTERED_COLUMNS, "tag"):
         value = getattr(filters, name)
         if value not in (None, ""):
             shape.append(name)
             values[name] = value
-    return tuple(shape), values
-
-
-def _search(q: str) -> tuple[str, dict[str, str]] | None:
-    """Name prefix, or phone tail when the query is digits (e.g. "1234" or "13812341234")."""
-    if not q:
-        return None
-    digits = q.replace(" ", "").replace("-", "")
-    if digits.isdigit():
-        if len(digits) == 4:
-            return "phone_last4", {"phone_last4": digits}
-        if len(digits) > 4:
-            return "phone_tail", {"phone_last4": digits[-4:], "phone_tail": "%" + digits}
-        return "phone_end", {"phone_tail": "%" + digits}
-    escaped = q.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return "name", {"name_prefix": escaped + "%"}
+    return tuple(shape), values, found
 
 
 def _condition(name: str) -> sa.ColumnElement[bool]:
     """The condition called ``name`` in a shape, on bound parameters of the same names."""
-    tail = Customer.phone.like(sa.bindparam("phone_tail"))
+    searched = search.condition(name)
+    if searched is not None:
+        return searched
     match name:
         case "scope_branch" | "scope_owner" | "scope_none":
             return scope_clause(name.removeprefix("scope_"), sa.bindparam("scope"))
-        case "phone_last4":
-            return Customer.phone_last4 == sa.bindparam("phone_last4")
-        case "phone_tail":
-            return sa.and_(Customer.phone_last4 == sa.bindparam("phone_last4"), tail)
-        case "phone_end":
-            return tail
-        case "name":
-            return Customer.name.like(sa.bindparam("name_prefix"), escape="/")
         case "branch" | "owner" | "risk" | "quadrant" | "channel":
             return getattr(Customer, FILTERED_COLUMNS[name]) == sa.bindparam(name)
         case "tag":
@@ -167,7 +148,7 @@ def _condition(name: str) -> sa.ColumnElement[bool]:
 
 def filtered_query(user: Staff, filters: CustomerFilters) -> sa.Select:
     """The customers ``user`` may see under ``filters``, as a statement to refine (export, API)."""
-    shape, values = _shape(user, filters)
+    shape, values, _ = _shape(user, filters)
     return sa.select(Customer).where(*map(_condition, shape)).params(values)
 
 
@@ -218,6 +199,8 @@ class Page:
     next_cursor: int | None = None
     prev_cursor: int | None = None
     filters: CustomerFilters = field(default_factory=CustomerFilters)
+    message: str | None = None  # why the search found nothing without looking
+    policy_customer: int | None = None  # the search was this customer's policy number
 
 
 def list_customers(
@@ -229,25 +212,36 @@ def list_customers(
     page_size: int = 50,
 ) -> Page:
     """One page of the customers ``user`` may see, newest first."""
-    shape, values = _shape(user, filters)
+    shape, values, found = _shape(user, filters)
+    page = functools.partial(
+        Page, filters=filters, message=found.message, policy_customer=found.policy_customer
+    )
+    if "search_ids" in values:
+        # The search's few matches: only those past the cursor can be on this page.
+        ids = values["search_ids"]
+        if before is not None:
+            ids = [i for i in ids if i < before]
+        if after is not None:
+            ids = [i for i in ids if i > after]
+        values["search_ids"] = ids
+    if "no_match" in shape or values.get("search_ids") == []:
+        return page(customers=[])
     if after is not None:
         statement = _page_statement(shape, True, True, page_size)
         rows = _listed(statement, {**values, "cursor": after})
         more_newer = len(rows) > page_size
         rows = list(reversed(rows[:page_size]))
-        return Page(
+        return page(
             customers=rows,
             prev_cursor=rows[0].id if rows and more_newer else None,
             next_cursor=rows[-1].id if rows else None,
-            filters=filters,
         )
     statement = _page_statement(shape, False, before is not None, page_size)
     rows = _listed(statement, {**values, "cursor": before} if before is not None else values)
     more_older = len(rows) > page_size
     rows = rows[:page_size]
-    return Page(
+    return page(
         customers=rows,
         next_cursor=rows[-1].id if rows and more_older else None,
         prev_cursor=rows[0].id if rows and before is not None else None,
-        filters=filters,
     )

@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.models import AuditLog, Customer, QuadrantEvent
 from crm.models.enums import MoveCause, Quadrant
 from crm.services.customers import dossier, referrals, tiering
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 
 def revise(user, customer, **changes):

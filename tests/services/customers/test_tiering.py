@@ -14,7 +14,7 @@ from crm.models import Customer, QuadrantEvent
 from crm.models.enums import MoveCause, Quadrant
 from crm.services.customers import dossier, tiering, willingness
 from crm.services.customers.tiering import Thresholds, quadrant_for
-from tests.conftest import make_customer
+from tests.support.factories import make_customer
 
 DEFAULT = Thresholds()
 

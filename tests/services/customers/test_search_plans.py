@@ -1,0 +1,151 @@
+"""How each database answers a search, read from its own plans (SQLite's EXPLAIN QUERY PLAN,
+PostgreSQL's EXPLAIN) over a table large enough, and analysed, for the planner to choose:
+a prefix is a range of an index, the page reads its few matches by id, and a common prefix
+walks the list's own index newest first without sorting, never the whole table."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import Customer
+from crm.models.spelling import spell
+from crm.services.customers import search
+from crm.services.customers.customer_list import CustomerFilters, list_customers
+from crm.services.simulation import people as demo_people
+
+ROWS = 20_000
+
+
+@pytest.fixture
+def bank(world):
+    """``ROWS`` customers with demo names, one in fifty alice's (a relationship manager holds
+    a small part of a bank), the others bob's, and 仇英华 once, alice's; analysed."""
+    rng = random.Random(5)
+    rows = []
+    for n in range(ROWS):
+        owner = world.alice if n % 50 == 1 else world.bob
+        name = "仇英华" if n == ROWS // 2 + 1 else demo_people.full_name(rng)
+        pinyin, initials = spell(name)
+        rows.append(
+            {
+                "name": name,
+                "name_pinyin": pinyin,
+                "name_initials": initials,
+                "phone": f"+86137{n:08d}",
+                "phone_last4": f"{n:08d}"[-4:],
+                "gender": "unspecified",
+                "liquid_assets": 0,
+                "willingness": 30,
+                "risk_level": "R1",
+                "quadrant": "develop",
+                "owner_id": owner.id,
+                "branch_id": owner.branch_id,
+                "sms_consent": False,
+                "version": 1,
+                "created_at": world.alice.created_at,
+                "updated_at": world.alice.created_at,
+            }
+        )
+    db.session.execute(sa.insert(Customer.__table__), rows)
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+    return world
+
+
+def plans_of(user, q: str) -> list[tuple[str, str]]:
+    """(statement, plan) of each statement on the customer table that the list page runs."""
+    ran: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if re.search(r"FROM customer\b", statement):
+            ran.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        list_customers(user, CustomerFilters(q=q))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    connection = db.session.connection()
+    sqlite = db.engine.dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+    plans = []
+    for statement, parameters in ran:
+        lines = connection.exec_driver_sql(explain + statement, parameters).all()
+        plans.append((statement, "\n".join(str(line[-1] if sqlite else line[0]) for line in lines)))
+    return plans
+
+
+def statements(plans) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str] | None]:
+    """The count of matches, the reading of their ids (if few), and the page."""
+    count = next(p for p in plans if p[0].startswith("SELECT count(*)"))
+    ids = next((p for p in plans if p[0].startswith("SELECT customer.id \n")), None)
+    page = next(p for p in plans if "staff.display_name" in p[0])
+    return count, ids, page
+
+
+def scans_customer(plan: str) -> bool:
+    return "SCAN customer" in plan or "Seq Scan on customer" in plan
+
+
+def test_a_name_prefix_is_an_index_range_and_its_page_reads_matches_by_id(bank, backend):
+    (count, count_plan), (ids, ids_plan), (page, page_plan) = statements(
+        plans_of(bank.admin, "仇英")
+    )
+    assert "LIMIT 5001" in count and "LIMIT 5001" in ids
+    # The matches' ids, bound: a list on SQLite, one array on PostgreSQL.
+    assert ("customer.id IN" if backend == "sqlite" else "customer.id = ANY") in page
+    for plan in (count_plan, ids_plan):
+        assert "ix_customer_name_id" in plan and not scans_customer(plan), plan
+        if backend == "sqlite":
+            assert "USING COVERING INDEX ix_customer_name_id (name>? AND name<?)" in plan
+        else:
+            assert "Index Only Scan using ix_customer_name_id" in plan, plan
+    if backend == "sqlite":
+        assert "customer USING INTEGER PRIMARY KEY (rowid=?)" in page_plan, page_plan
+    else:
+        assert "pk_customer" in page_plan, page_plan
+    assert not scans_customer(page_plan), page_plan
+
+
+def test_a_staff_members_search_reads_the_same_index(bank):
+    plans = plans_of(bank.alice, "仇英")
+    assert [c.name for c in list_customers(bank.alice, CustomerFilters(q="仇英")).customers] == [
+        "仇英华"
+    ]
+    assert all(not scans_customer(plan) for _, plan in plans), plans
+    assert "ix_customer_name_id" in statements(plans)[0][1]
+
+
+def test_pinyin_and_initials_read_both_their_indexes(bank, backend):
+    plans = plans_of(bank.admin, "qiuyingh")
+    (_, count_plan), _, _ = statements(plans)
+    for index in ("ix_customer_name_pinyin_id", "ix_customer_name_initials_id"):
+        assert index in count_plan, count_plan
+    assert all(not scans_customer(plan) for _, plan in plans), plans
+
+
+def test_a_three_digit_phone_tail_reads_ten_keys_of_the_last_four(bank):
+    plans = plans_of(bank.admin, "999")
+    (_, count_plan), _, _ = statements(plans)
+    assert "ix_customer_phone_last4_id" in count_plan, count_plan
+    assert all(not scans_customer(plan) for _, plan in plans), plans
+
+
+def test_a_common_prefix_walks_the_lists_index_newest_first(bank, backend, monkeypatch):
+    monkeypatch.setattr(search, "WALK_ABOVE", 10)  # 王 is common enough to walk
+    (_, count_plan), ids, (page, page_plan) = statements(plans_of(bank.admin, "王"))
+    assert ids is None and "substr(customer.name" in page
+    assert "ix_customer_name_id" in count_plan and not scans_customer(count_plan)
+    # The whole bank: rows come newest first off the primary key, no sort, and the walk
+    # stops at a page.
+    assert "TEMP B-TREE" not in page_plan and "Sort" not in page_plan, page_plan
+    assert not scans_customer(page_plan) or backend == "sqlite", page_plan
+    # A relationship manager's: their own customers only, off the owner's index.
+    _, _, (page, page_plan) = statements(plans_of(bank.alice, "王"))
+    assert "ix_customer_owner_id" in page_plan and not scans_customer(page_plan), page_plan
