@@ -15,6 +15,7 @@ run: setup ## set up, migrate, load demo data if empty, serve on http://127.0.0.
 test: setup system-deps ## lint and run the whole suite (SQLite, PostgreSQL, Chromium)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: setup system-deps ## rerun the benchmarks (SQLite, PostgreSQL) and rewrite docs/performance.md
@@ -28,6 +29,7 @@ notebooks: setup ## JupyterLab on analytics/, reading the app's database (CRM_DA
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format:
 	$(BIN)/ruff format .

@@ -1,6 +1,7 @@
 """A relationship manager's day, in a real browser: log in, find a customer, revise the dossier."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.factories import PASSWORD
 
@@ -20,7 +21,8 @@ def test_log_in_search_edit_and_see_the_change_in_history(world, live_server, pa
     log_in(page, base, "alice")
     page.get_by_role("searchbox").fill("1111")
     page.get_by_role("button", name="查询").click()
-    assert page.locator("table.list tbody tr").count() == 1
+    page.wait_for_url(f"{base}/customers?*q=1111*")
+    expect(page.locator("table.list tbody tr")).to_have_count(1)
     assert "138****1111" in page.locator("table.list").inner_text()
 
     page.get_by_role("link", name="张伟").click()
@@ -42,7 +44,7 @@ def test_bad_phone_is_explained_in_chinese_in_the_browser(world, live_server, pa
     page.get_by_label("姓名").fill("钱多多")
     page.get_by_label("手机号码").fill("12345")
     page.get_by_role("button", name="保存").click()
-    assert page.locator(".has-error .error").first.is_visible()
+    expect(page.locator(".has-error .error").first).to_be_visible()
     assert "号码" in page.locator(".has-error .error").first.inner_text()
 
 

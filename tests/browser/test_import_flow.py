@@ -5,6 +5,7 @@ import io
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from crm.extensions import db
 from crm.models import Customer
@@ -39,7 +40,7 @@ def test_upload_a_list_with_one_bad_row_read_the_report_and_import_the_rest(
     page.locator("button[type=submit].primary").click()
 
     report = page.locator("table.report tbody tr")
-    assert report.count() == 1
+    expect(report).to_have_count(1)
     cells = report.first.locator("td").all_inner_texts()
     assert cells[:2] == ["3", "手机"] and "号码" in cells[2]  # the dossier form's own words
     # Rows read, customers to create, policies, rows with problems.
