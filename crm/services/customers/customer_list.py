@@ -115,7 +115,9 @@ def _shape(
     if kind != "all":
         shape.append(f"scope_{kind}")
         values["scope"] = scope
-    found = search.resolve(user, filters.q)
+    # A list of one staff member's customers searches among theirs, off the owner's indexes.
+    owner = scope if kind == "owner" else filters.owner
+    found = search.resolve(user, filters.q, owner)
     shape.extend(found.shape)
     values.update(found.values)
     for name in (*FILTERED_COLUMNS, "tag"):
