@@ -11,8 +11,7 @@ one). Names, pinyin and phones are those of customers the user may see.
 For each sample the query layer (`customer_list.list_customers`, what the page calls) is
 timed against its bare SQL: the same statements by hand through the driver, as the search
 runs them (`crm.services.customers.search`): the policy number looked up where the query
-could be one, the matches counted off the search's index (at most 5,001; a relationship
-manager's among their own customers, off the owner's index), their ids read
+could be one, the matches counted off the search's index (at most 5,001), their ids read
 when there are no more than 5,000, then the page (those matches by id, or the list's own
 index walked with the name checked on each row, as the count decided) and its tags. Which
 goes first alternates, and both must return the same customers. Then the whole page over
@@ -160,14 +159,13 @@ HOLDER_SQL = (
     "WHERE p.policy_number = :number{scope}"
 )
 LIMIT = search.WALK_ABOVE + 1
-# {mine}: a relationship manager's searches count among their own customers.
-NAME_IDS = "SELECT id FROM customer WHERE {mine}name >= :lo AND name < :hi LIMIT " + str(LIMIT)
+NAME_IDS = f"SELECT id FROM customer WHERE name >= :lo AND name < :hi LIMIT {LIMIT}"
 SPELLED_IDS = (
-    "SELECT a.id FROM (SELECT id FROM customer WHERE {mine}name_pinyin >= :lo AND name_pinyin "
-    f"< :hi LIMIT {LIMIT}) a UNION SELECT b.id FROM (SELECT id FROM customer WHERE "
-    f"{{mine}}name_initials >= :lo AND name_initials < :hi LIMIT {LIMIT}) b"
+    f"SELECT a.id FROM (SELECT id FROM customer WHERE name_pinyin >= :lo AND name_pinyin < :hi "
+    f"LIMIT {LIMIT}) a UNION SELECT b.id FROM (SELECT id FROM customer WHERE name_initials >= "
+    f":lo AND name_initials < :hi LIMIT {LIMIT}) b"
 )
-TAIL3_IDS = "SELECT id FROM customer WHERE {mine}phone_last4 IN ({last4s}) LIMIT " + str(LIMIT)
+TAIL3_IDS = "SELECT id FROM customer WHERE phone_last4 IN ({last4s}) LIMIT " + str(LIMIT)
 WALKS = {
     "name": "substr(c.name, 1, :n) = :lo",
     "spelled": "(substr(c.name_pinyin, 1, :n) = :lo OR substr(c.name_initials, 1, :n) = :lo)",
@@ -194,7 +192,6 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
     own = staff.role == Role.STAFF
     params: dict[str, object] = {"me": staff.id, "number": q, "lo": q, "n": len(q)}
     scope = "c.owner_id = :me AND " if own else ""
-    mine = "owner_id = :me AND " if own else ""
     where = None
     if kind in ("policy", "tail4"):  # both could be policy numbers
         holder = _run(connection, HOLDER_SQL.format(scope=" AND c.owner_id = :me" * own), params)
@@ -206,11 +203,11 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
         family = FAMILY[kind]
         if family == "tail3":
             last4s = ", ".join(f"'{d}{q}'" for d in range(10))
-            matches = TAIL3_IDS.format(mine=mine, last4s=last4s)
+            matches = TAIL3_IDS.format(last4s=last4s)
             params["tail"] = "%" + q
         else:
             params["hi"] = q[:-1] + chr(ord(q[-1]) + 1)
-            matches = (NAME_IDS if family == "name" else SPELLED_IDS).format(mine=mine)
+            matches = NAME_IDS if family == "name" else SPELLED_IDS
         (found,) = _run(connection, f"SELECT count(*) FROM ({matches}) m", params)[0]
         if found > search.WALK_ABOVE:
             where = WALKS[family]

@@ -67,11 +67,6 @@ class Customer(Base):
         sa.Index("ix_customer_name_pinyin_id", "name_pinyin", "id"),
         sa.Index("ix_customer_name_initials_id", "name_initials", "id"),
         sa.Index("ix_customer_phone_last4_id", "phone_last4", "id"),
-        # The same for one staff member's customers (their own list, or a manager's filter).
-        sa.Index("ix_customer_owner_id_name_id", "owner_id", "name", "id"),
-        sa.Index("ix_customer_owner_id_name_pinyin_id", "owner_id", "name_pinyin", "id"),
-        sa.Index("ix_customer_owner_id_name_initials_id", "owner_id", "name_initials", "id"),
-        sa.Index("ix_customer_owner_id_phone_last4_id", "owner_id", "phone_last4", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 """name search: each customer's name spelled in pinyin and initials beside it (filled here for
 existing customers, in batches), the searched columns compared by code point on PostgreSQL
 (collation "C") so that a prefix is a range of an index, and the indexes those ranges and the
-phone's last four digits read, with the ids in them, for the bank and per owner.
+phone's last four digits read, with the ids in them.
 
 Revision ID: 0008_name_search
 Revises: 0007_staff_sessions
@@ -46,10 +46,6 @@ def upgrade():
         batch_op.create_index('ix_customer_name_pinyin_id', ['name_pinyin', 'id'], unique=False)
         batch_op.create_index('ix_customer_name_initials_id', ['name_initials', 'id'], unique=False)
         batch_op.create_index('ix_customer_phone_last4_id', ['phone_last4', 'id'], unique=False)
-        batch_op.create_index('ix_customer_owner_id_name_id', ['owner_id', 'name', 'id'], unique=False)
-        batch_op.create_index('ix_customer_owner_id_name_pinyin_id', ['owner_id', 'name_pinyin', 'id'], unique=False)
-        batch_op.create_index('ix_customer_owner_id_name_initials_id', ['owner_id', 'name_initials', 'id'], unique=False)
-        batch_op.create_index('ix_customer_owner_id_phone_last4_id', ['owner_id', 'phone_last4', 'id'], unique=False)
 
 
 def _spell_existing_customers():
@@ -92,10 +88,6 @@ def _spell_existing_customers():
 
 def downgrade():
     with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_index('ix_customer_owner_id_phone_last4_id')
-        batch_op.drop_index('ix_customer_owner_id_name_initials_id')
-        batch_op.drop_index('ix_customer_owner_id_name_pinyin_id')
-        batch_op.drop_index('ix_customer_owner_id_name_id')
         batch_op.drop_index('ix_customer_phone_last4_id')
         batch_op.drop_index('ix_customer_name_initials_id')
         batch_op.drop_index('ix_customer_name_pinyin_id')

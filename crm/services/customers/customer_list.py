@@ -115,9 +115,7 @@ def _shape(
     if kind != "all":
         shape.append(f"scope_{kind}")
         values["scope"] = scope
-    # A list of one staff member's customers searches among theirs, off the owner's indexes.
-    owner = scope if kind == "owner" else filters.owner
-    found = search.resolve(user, filters.q, owner)
+    found = search.resolve(user, filters.q)
     shape.extend(found.shape)
     values.update(found.values)
     for name in (*FILTERED_COLUMNS, "tag"):

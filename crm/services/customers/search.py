@@ -74,9 +74,8 @@ class Resolved:
 NO_MATCH = Resolved(("no_match",))
 
 
-def resolve(user: Staff, q: str, owner: int | None = None) -> Resolved:
-    """What ``q`` finds among the customers ``user`` may see, as conditions on the list;
-    ``owner``: the list is that one staff member's customers (their own, or a filter)."""
+def resolve(user: Staff, q: str) -> Resolved:
+    """What ``q`` finds among the customers ``user`` may see, as conditions on the list."""
     text = clean(q)
     if not text:
         return Resolved()
@@ -88,14 +87,14 @@ def resolve(user: Staff, q: str, owner: int | None = None) -> Resolved:
     if holder is not None:
         return Resolved(("policy",), {"policy_customer": holder}, policy_customer=holder)
     if _PHONE.fullmatch(text):
-        return _phone(re.sub(r"[^0-9]", "", text), owner)
+        return _phone(re.sub(r"[^0-9]", "", text))
     folded = fold(text)
     if mixed := _MIXED.fullmatch(folded):
-        return _name_then_spelling(mixed[1], _letters(mixed[2]), owner)
+        return _name_then_spelling(mixed[1], _letters(mixed[2]))
     if _SPELLED.fullmatch(folded):
         key = _letters(folded)
-        return _probe("spelling", _spelling_values(key, key), owner, ("spelling_walk",))
-    return _name(text, owner)
+        return _probe("spelling", _spelling_values(key, key), ("spelling_walk",))
+    return _name(text)
 
 
 def policy_holder(user: Staff, text: str) -> int | None:
@@ -121,7 +120,7 @@ def _letters(text: str) -> str:
     return "".join(re.findall("[a-z]+", text))
 
 
-def _phone(digits: str, owner: int | None) -> Resolved:
+def _phone(digits: str) -> Resolved:
     if len(digits) > 4:
         return Resolved(("phone_tail",), {"phone_last4": digits[-4:], "phone_tail": "%" + digits})
     if len(digits) == 4:
@@ -129,26 +128,26 @@ def _phone(digits: str, owner: int | None) -> Resolved:
     ends = {"phone_tail": "%" + digits}
     if len(digits) == 3:  # one of ten last-fours
         last4s = [f"{d}{digits}" for d in range(10)]
-        return _probe("last4", {"last4s": last4s, **ends}, owner, ("phone_end",))
+        return _probe("last4", {"last4s": last4s, **ends}, ("phone_end",))
     # One or two digits match a tenth or a hundredth of the bank: walking finds them at once.
     return Resolved(("phone_end",), ends)
 
 
-def _name(text: str, owner: int | None) -> Resolved:
+def _name(text: str) -> Resolved:
     # 张 三 is 张三: names are written without spaces between Chinese characters.
     prefix = _BETWEEN_HAN.sub("", text)
     values = _prefix_values("name", prefix)
-    return _probe("name", values, owner, ("name_walk",))
+    return NO_MATCH if values is None else _probe("name", values, ("name_walk",))
 
 
-def _name_then_spelling(han: str, letters: str, owner: int | None) -> Resolved:
+def _name_then_spelling(han: str, letters: str) -> Resolved:
     """张s: names beginning 张 whose pinyin or initials go on with s."""
     start = spell(han)
     spelled = _spelling_values(start.pinyin + letters, start.initials + letters)
     values = _prefix_values("name", han)
     if values is None or spelled is None:
         return NO_MATCH
-    return _probe("name", values | spelled, owner, ("name_walk",), also=("spelling_walk",))
+    return _probe("name", values | spelled, ("name_walk",), also=("spelling_walk",))
 
 
 def _spelling_values(pinyin: str, initials: str) -> dict[str, object] | None:
@@ -171,28 +170,21 @@ def _prefix_values(name: str, prefix: str) -> dict[str, object] | None:
 
 
 def _probe(
-    kind: str,
-    values: dict | None,
-    owner: int | None,
-    walk: tuple[str, ...],
-    also: tuple[str, ...] = (),
+    kind: str, values: dict | None, walk: tuple[str, ...], also: tuple[str, ...] = ()
 ) -> Resolved:
     """Count the matches off the index (at most ``WALK_ABOVE`` + 1 of them): few, and their
     ids are read (from the index again) for the list to read them by id; many, and the list
     walks its own index checking each row. Counting first spares a common prefix the
-    transfer of thousands of ids it would not use. One staff member's list counts among
-    their customers only, off the owner's index of the same kind."""
+    transfer of thousands of ids it would not use."""
     if values is None:
         return NO_MATCH
     connection = db.session.connection()
-    owned = owner is not None
-    values = {**values, "probe_owner": owner} if owned else values
-    found = connection.execute(_count_statement(kind, owned), values).scalar_one()
+    found = connection.execute(_count_statement(kind), values).scalar_one()
     if found > WALK_ABOVE:
         return Resolved(walk + also, values)
     if not found:
         return NO_MATCH
-    ids = connection.execute(_probe_statement(kind, owned), values).scalars().all()
+    ids = connection.execute(_probe_statement(kind), values).scalars().all()
     # PostgreSQL takes the ids as one array: a page among 5,000 ids took 20 ms with each id a
     # parameter of its own (sent, parsed and planned one by one), 4 ms with one array.
     among = "search_id_array" if connection.dialect.name == "postgresql" else "search_ids"
@@ -210,27 +202,22 @@ def _in_range(column, name: str) -> sa.ColumnElement[bool]:
 
 
 @functools.cache
-def _count_statement(kind: str, owned: bool) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(_probe_statement(kind, owned).subquery())
+def _count_statement(kind: str) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(_probe_statement(kind).subquery())
 
 
 @functools.cache
-def _probe_statement(kind: str, owned: bool) -> sa.Select | sa.CompoundSelect:
-    """The ids of a search's matches, to the limit: of the whole bank, or (``owned``) of one
-    staff member's customers, whose indexes begin with the owner."""
-    mine = (Customer.owner_id == sa.bindparam("probe_owner"),) if owned else ()
+def _probe_statement(kind: str) -> sa.Select | sa.CompoundSelect:
     match kind:
         case "name":
-            return _matching_ids(*mine, _in_range(Customer.name, "name"))
+            return _matching_ids(_in_range(Customer.name, "name"))
         case "last4":
-            last4s = sa.bindparam("last4s", expanding=True)
-            return _matching_ids(*mine, Customer.phone_last4.in_(last4s))
+            return _matching_ids(Customer.phone_last4.in_(sa.bindparam("last4s", expanding=True)))
         case "spelling":
             # Each index read on its own (an OR would fetch the rows on PostgreSQL), each to
             # the limit: together more than the limit if either is.
-            pinyin = _matching_ids(*mine, _in_range(Customer.name_pinyin, "pinyin")).subquery()
-            initials = _matching_ids(*mine, _in_range(Customer.name_initials, "initials"))
-            initials = initials.subquery()
+            pinyin = _matching_ids(_in_range(Customer.name_pinyin, "pinyin")).subquery()
+            initials = _matching_ids(_in_range(Customer.name_initials, "initials")).subquery()
             return sa.union(sa.select(pinyin.c.id), sa.select(initials.c.id))
     raise ValueError(kind)
 
