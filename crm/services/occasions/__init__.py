@@ -1,0 +1,1 @@
+"""Occasions customers keep: birthdays (solar and lunar), festivals and policy anniversaries."""
