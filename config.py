@@ -133,6 +133,10 @@ def _base(environ: Mapping[str, str]) -> dict:
         "CRM_SCHEDULER_STANDBY_POLL_SECONDS": float(
             environ.get("CRM_SCHEDULER_STANDBY_POLL_SECONDS") or 5
         ),
+        # Long work queued by web requests (crm.core.jobs): the active scheduler looks for it
+        # this often, and re-tiers this many customers per transaction.
+        "CRM_JOB_POLL_SECONDS": float(environ.get("CRM_JOB_POLL_SECONDS") or 2),
+        "CRM_RETIER_CHUNK": int(environ.get("CRM_RETIER_CHUNK") or 200_000),
         # A signed-in session ends after this many minutes without a request, and this many
         # hours after log-in whatever happens (crm.services.accounts.sessions).
         "CRM_SESSION_IDLE_MINUTES": int(environ.get("CRM_SESSION_IDLE_MINUTES") or 30),

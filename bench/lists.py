@@ -3,10 +3,10 @@
 open every day, each sampled at random quadrants, owners and cursors.
 
 For each sample the query layer (`customer_list.list_customers`, what the page calls: the
-page's customers with their owners' names, then their tags) is timed against its bare SQL (the
-same two statements by hand, through the driver), alternating which goes first; then the
-whole page over HTTP in the test client (routing, session, query, template), for the p95 a
-person feels.
+list's total, counted to 10,001, the page's customers with their owners' names, then their
+tags) is timed against its bare SQL (the same three statements by hand, through the
+driver), alternating which goes first; then the whole page over HTTP in the test client
+(routing, session, query, template), for the p95 a person feels.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from flask import g
 from crm.extensions import db
 from crm.models import Customer, Staff
 from crm.models.enums import Quadrant
+from crm.services.customers import customer_list
 from crm.services.customers.customer_list import CustomerFilters, list_customers
 
 PASSWORD = "bench-password-1"  # of the bank's `bench` and `manager01`
@@ -70,16 +71,30 @@ SCENARIOS = (
 )
 
 
-def _floor_sql(staff: Staff, owner_id: int | None) -> str:
+COLUMNS_SQL = (
+    "SELECT c.id, c.name, c.quadrant, c.phone, c.liquid_assets, c.willingness, "
+    "c.risk_level, s.display_name, c.name_pinyin FROM customer c "
+    "JOIN staff s ON s.id = c.owner_id"
+)
+# The list's total, as the page counts it: to COUNT_UP_TO + 1 at most.
+COUNT_SQL = (
+    "SELECT count(*) FROM (SELECT c.id FROM customer c WHERE {where} "
+    f"LIMIT {customer_list.COUNT_UP_TO + 1}) n"
+)
+
+
+def scope_sql(staff: Staff) -> str:
+    return "c.owner_id = :me" if staff.role.value == "staff" else "c.branch_id = :branch"
+
+
+def _floor_sql(staff: Staff, owner_id: int | None) -> tuple[str, str]:
     """The page's SELECT by hand: the columns it shows, the scope, the filters, the cursor,
-    newest first."""
-    scope = "c.owner_id = :me" if staff.role.value == "staff" else "c.branch_id = :branch"
+    newest first; and the count of the list."""
     owner = " AND c.owner_id = :owner" if owner_id is not None else ""
+    where = f"{scope_sql(staff)}{owner} AND c.quadrant = :quadrant"
     return (
-        "SELECT c.id, c.name, c.quadrant, c.phone, c.liquid_assets, c.willingness, "
-        "c.risk_level, s.display_name FROM customer c JOIN staff s ON s.id = c.owner_id "
-        f"WHERE {scope}{owner} AND c.quadrant = :quadrant AND c.id < :before "
-        f"ORDER BY c.id DESC LIMIT {PAGE + 1}"
+        f"{COLUMNS_SQL} WHERE {where} AND c.id < :before ORDER BY c.id DESC LIMIT {PAGE + 1}",
+        COUNT_SQL.format(where=where),
     )
 
 
@@ -89,9 +104,11 @@ TAGS_SQL = (
 )
 
 
-def _floor(sql: str, params: dict) -> None:
-    """What the page needs, by hand through the driver: its rows, then their tags."""
+def _floor(sql: str, params: dict, count_sql: str | None = None) -> None:
+    """What the page needs, by hand through the driver: the count, its rows, their tags."""
     connection = db.session.connection()
+    if count_sql is not None:
+        connection.exec_driver_sql(*_positional(count_sql, params)).all()
     rows = connection.exec_driver_sql(*_positional(sql, params)).all()
     if rows:
         ids = ", ".join(str(r[0]) for r in rows)
@@ -159,7 +176,7 @@ def measure_lists(app, samples: int, log) -> list[ListScenario]:
                 "quadrant": quadrant.value,
                 "before": before,
             }
-            sql = _floor_sql(staff, owner_id)
+            sql, count_sql = _floor_sql(staff, owner_id)
             filters = CustomerFilters(owner=owner_id, quadrant=quadrant)
             # Alternate which goes first, so neither always meets a warm cache. Both start
             # from a signed-in staff member already loaded, as in a request; neither keeps
@@ -168,7 +185,7 @@ def measure_lists(app, samples: int, log) -> list[ListScenario]:
             for which in order:
                 started = time.perf_counter()
                 if which == 0:
-                    _floor(sql, params)
+                    _floor(sql, params, count_sql)
                     scenario.floor_ms.append((time.perf_counter() - started) * 1000)
                 else:
                     list_customers(staff, filters, before=before, page_size=PAGE)

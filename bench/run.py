@@ -26,7 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import dispatch, importer, list_scale, planner, retier, searches, transition, web
+from bench import (
+    churn,
+    dispatch,
+    importer,
+    list_scale,
+    planner,
+    retier,
+    searches,
+    today,
+    transition,
+    web,
+)
 from bench.common import BACKENDS, FILE_HEADER, _backends, machine, throwaway_database
 
 Row = tuple[str, str, str, str, str]  # measure, backend, target, measured, verdict
@@ -106,6 +117,11 @@ STEPS: list[Step] = [
         _ratio_rows(lambda r: "planner four weeks ahead vs bulk insert", planner.TARGET),
     ),
     Step(
+        "churn",
+        lambda urls, a, cmd: churn.run_benchmark(urls, a.customers, a.repeat, a.out, cmd, a.warmup),
+        _ratio_rows(lambda r: "churn-score vs bare SQL aggregate of its signals", churn.TARGET),
+    ),
+    Step(
         "dispatch",
         lambda urls, a, cmd: dispatch.run_benchmark(
             urls,
@@ -145,6 +161,11 @@ STEPS: list[Step] = [
         lambda results: web.summary_rows(results) + searches.summary_rows(results),
     ),
     Step(
+        "today",
+        lambda urls, a, cmd: today.run_benchmark(urls, a.customers, a.out, cmd),
+        today.summary_rows,
+    ),
+    Step(
         "list_scale",
         lambda urls, a, cmd: list_scale.run_benchmark(
             urls, 10 * a.customers, a.out, cmd, searches=True
@@ -157,6 +178,7 @@ STEPS: list[Step] = [
 SIZES = {
     "retier": lambda a: f"--customers {a.customers}",
     "planner": lambda a: f"--customers {a.customers}",
+    "churn": lambda a: f"--customers {a.customers}",
     "dispatch": lambda a: (
         f"--customers {dispatch.DEFAULT_CUSTOMERS} --messages {dispatch.DEFAULT_MESSAGES}"
     ),
@@ -165,6 +187,7 @@ SIZES = {
     ),
     "transition": lambda a: f"--events {10 * a.customers} --customers {a.customers}",
     "web": lambda a: f"--customers {a.customers}",
+    "today": lambda a: f"--customers {a.customers}",
     "list_scale": lambda a: f"--customers {10 * a.customers}",
 }
 

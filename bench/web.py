@@ -14,6 +14,14 @@ customers each at a million). Four measurements, each against a floor from the s
   number, for a relationship manager and an admin; `bench/searches.py`): the same measures
   against the statements the search runs, by hand, with the same targets, in a section of
   its own.
+- **Sorted lists and the header's search** (`bench/sorted_lists.py`): the list sorted by
+  name, liquid assets and willingness, for a relationship manager, a branch manager and an
+  admin, at random depths, with the same measures and targets as the list; the header's
+  search box (`/customers/find`), p95 ≤ 30 ms.
+- **Customer list by tag** (`/customers?tag=`; `bench/tags.py`): the bank tagged as staff
+  tag it, the lists of a relationship manager, a branch manager and an admin filtered by a
+  common and a rare tag, measured as the lists are, in a section of its own with the request
+  that saves new thresholds (≤ 200 ms: the re-tier is queued for the scheduler process).
 - **Dossier page** (`/customers/<id>`, a random customer of the signed-in staff member): p95
   ≤ 30 ms over HTTP in the test client.
 - **Throughput** under gunicorn (two sync workers, as `make run` starts it): the dossier page
@@ -45,10 +53,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from bench import searches
+from bench import searches, sorted_lists, tags
 from bench.bank import prepare
 from bench.common import (
     machine,
@@ -92,6 +101,10 @@ class BackendResult:
     customers: int
     lists: list[ListScenario] = field(default_factory=list)
     searches: list[searches.SearchScenario] = field(default_factory=list)
+    sorts: list[ListScenario] = field(default_factory=list)  # bench/sorted_lists.py
+    tags: list = field(default_factory=list)  # bench/tags.py: the list filtered by tag
+    saves: list[float] = field(default_factory=list)  # bench/tags.py: saving thresholds
+    header_ms: list[float] = field(default_factory=list)  # the header's search box
     dossier_ms: list[float] = field(default_factory=list)
     hello_ms: list[float] = field(default_factory=list)  # the hello route in the test client
     layout_ms: list[float] = field(default_factory=list)  # the signed-in layout, likewise
@@ -311,6 +324,11 @@ def bench_backend(
             result.lists = measure_lists(app, samples, log)
             searches.prepare_searches(min(OWNERS, count), log)
             result.searches = searches.measure_searches(app, samples, min(OWNERS, count), log)
+            result.sorts = sorted_lists.measure_sorted_lists(app, samples, log)
+            result.header_ms = sorted_lists.measure_header_search(app, samples, log)
+            tags.prepare_tags(log)
+            result.tags = tags.measure_tags(app, samples, log)
+            result.saves = tags.measure_settings_save(app, 20, log)
             measure_dossier(app, result, samples, log)
             measure_throughput(url, result, repeat, log, seconds)
             return result
@@ -323,8 +341,17 @@ def bench_backend(
 
 
 def render_tables(results: list[BackendResult]) -> str:
+    sorted_results = [SimpleNamespace(backend=r.backend, lists=r.sorts) for r in results]
     lines = [
         list_table(results),
+        "",
+        "Sorted (by name in pinyin order, liquid assets, willingness), a page at a random depth:",
+        "",
+        list_table(sorted_results),
+        "",
+        "The header's search box (`/customers/find`), answered with the dossier or the list:",
+        "",
+        sorted_lists.header_table(results),
         "",
         "| backend | dossier p50 ms | dossier p95 ms (≤ 30) | verdict | hello req/s "
         "| signed-in layout req/s | dossier req/s | throughput ratio (≥ 0.5) | verdict "
@@ -350,6 +377,8 @@ def summary_rows(results: list[BackendResult]) -> list[tuple[str, str, str, str,
     for r in results:
         worst_ratio = max(r.lists, key=lambda s: s.ratio)
         worst_p95 = max(r.lists, key=lambda s: s.page_p95)
+        worst_sorted = max(r.sorts, key=lambda s: s.page_p95, default=None)
+        header_p95 = percentile(r.header_ms, 0.95) if r.header_ms else 0.0
         rss = max(r.rss_mb) if r.rss_mb else 0.0
         rows += [
             (
@@ -365,6 +394,20 @@ def summary_rows(results: list[BackendResult]) -> list[tuple[str, str, str, str,
                 "≤ 50 ms",
                 f"{worst_p95.page_p95:.1f} ms",
                 verdict(worst_p95.page_p95 <= LIST_P95_TARGET_MS),
+            ),
+            (
+                f"sorted customer list page p95 (worst of {len(r.sorts)})",
+                r.backend,
+                "≤ 50 ms",
+                f"{worst_sorted.page_p95:.1f} ms" if r.sorts else "—",
+                verdict(bool(r.sorts) and worst_sorted.page_p95 <= LIST_P95_TARGET_MS),
+            ),
+            (
+                "header search p95",
+                r.backend,
+                "≤ 30 ms",
+                f"{header_p95:.1f} ms",
+                verdict(bool(r.header_ms) and header_p95 <= sorted_lists.HEADER_P95_TARGET_MS),
             ),
             (
                 "dossier page p95",
@@ -398,10 +441,13 @@ def render_section(
     return f"""{HEADING}
 
 Requirement: at 1,000,000 customers, the filtered customer list (by quadrant and owner, 50 a
-page, first and deep pages) at most 3× its bare SQL at p50 with the page's p95 at most 50 ms;
-the dossier page's p95 at most 30 ms; the dossier page served by gunicorn at least 50% of a
-hello-world route's throughput on the same server; each web worker at most 150 MB resident
-(`bench/web.py`; its docstring says what is measured and against what).
+page, first and deep pages, with its total counted to 10,001) at most 3× its bare SQL at p50
+with the page's p95 at most 50 ms, and so each sort of the list (by name, liquid assets,
+willingness, for a relationship manager, a branch manager and an admin); the header's search
+box answered with a p95 of at most 30 ms; the dossier page's p95 at most 30 ms; the dossier
+page served by gunicorn at least 50% of a hello-world route's throughput on the same server;
+each web worker at most 150 MB resident (`bench/web.py`, `bench/sorted_lists.py`; their
+docstrings say what is measured and against what).
 
 - Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
 - Machine: {machine({r.backend: r.version for r in results})}
@@ -485,6 +531,8 @@ def run_benchmark(
         SEARCH_HEADING, results, command, samples, LIST_P95_TARGET_MS, OWNERS
     )
     write_section(out, SEARCH_HEADING, search_section)
+    log(tags.tag_table(results))
+    write_section(out, tags.HEADING, tags.render_section(results, command, samples))
     return results
 
 

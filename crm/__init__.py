@@ -129,7 +129,10 @@ def register_blueprints(app: Flask) -> None:
         grid,
         health,
         notifications,
+        occasions,
         outreach,
+        products,
+        today,
         transfer,
     )
     from crm.views.helpers import IdConverter
@@ -143,11 +146,14 @@ def register_blueprints(app: Flask) -> None:
         events,
         grid,
         admin,
+        products,
         health,
         outreach,
         notifications,
         followup,
         transfer,
+        today,
+        occasions,
     ):
         app.register_blueprint(module.bp)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,12 +15,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.validators import InputRequired, Optional
 
 from crm import labels
-from crm.core.clock import business_zone
 from crm.core.inputs import InvalidInput
+from crm.form_fields import DayField, LocalTimeField
 from crm.models.customer import DEFAULT_RISK_LEVEL, DEFAULT_WILLINGNESS
 from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus
 
@@ -76,7 +73,13 @@ def _id_text(value) -> str:
 class CustomerForm(DomainForm):
     name = StringField(_l("Name"), validators=[InputRequired()])
     gender = SelectField(_l("Gender"), choices=labels.choices(labels.GENDER), default="unspecified")
-    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    birth_date = DayField(_l("Birth date"), validators=[Optional()])
+    birthday_is_lunar = BooleanField(_l("Keeps the birthday by the lunar calendar"))
+    lunar_birthday = StringField(
+        _l("Lunar birthday"),
+        validators=[Optional()],
+        description=_l("Month-day, e.g. 8-15; a leap month as 闰4-12. Empty: from the birth date."),
+    )
     # Optional here: a new dossier needs one (the domain says so), an edit may leave it empty.
     phone = StringField(_l("Mobile phone"), validators=[Optional()])
     email = StringField(_l("E-mail"), validators=[Optional()])
@@ -91,7 +94,7 @@ class CustomerForm(DomainForm):
     liquid_assets = StringField(
         _l("Liquid assets (CNY)"), validators=[InputRequired()], default="0.00"
     )
-    assets_as_of = DateField(_l("Assets as of"), validators=[Optional()])
+    assets_as_of = DayField(_l("Assets as of"), validators=[Optional()])
     willingness = IntegerField(
         _l("Willingness (0–100)"),
         validators=[InputRequired()],
@@ -122,19 +125,6 @@ class CustomerForm(DomainForm):
         self.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
 
 
-def product_choices(products) -> list[SelectChoice]:
-    """Shelf products as a select offers them: name, type and risk rating."""
-    return [
-        SelectChoice("", "—"),
-        *(
-            SelectChoice(
-                p.id, f"{p.name} · {labels.PRODUCT_TYPE[p.product_type]} · {p.risk_level.value}"
-            )
-            for p in products
-        ),
-    ]
-
-
 class PolicyForm(DomainForm):
     policy_number = StringField(_l("Policy number"), validators=[InputRequired()])
     # A sale of a shelf product is checked against the customer's risk level (适当性).
@@ -149,8 +139,8 @@ class PolicyForm(DomainForm):
     product_type = SelectField(_l("Product type"), choices=labels.choices(labels.PRODUCT_TYPE))
     premium = StringField(_l("Premium (CNY)"), validators=[InputRequired()])
     payment_mode = SelectField(_l("Payment"), choices=labels.choices(labels.PAYMENT_MODE))
-    start_date = DateField(_l("Start date"), validators=[InputRequired()])
-    maturity_date = DateField(_l("Maturity date"), validators=[Optional()])
+    start_date = DayField(_l("Start date"), validators=[InputRequired()])
+    maturity_date = DayField(_l("Maturity date"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=labels.choices(labels.POLICY_STATUS))
     version = HiddenField()
 
@@ -194,6 +184,23 @@ class ReassessForm(DomainForm):
     version = HiddenField()
 
 
+class RelationshipForm(DomainForm):
+    """The relationship status (客户关系状态); lost (流失) with a reason and a date."""
+
+    relationship_status = SelectField(
+        _l("Relationship status"),
+        choices=labels.choices(labels.RELATIONSHIP_STATUS),
+        validate_choice=False,
+    )
+    lost_reason = SelectField(
+        _l("Reason lost"),
+        choices=[SelectChoice("", "—"), *labels.choices(labels.LOST_REASON)],
+        validate_choice=False,
+    )
+    lost_on = StringField(_l("Lost on"), validators=[Optional()])
+    version = HiddenField()
+
+
 class ThresholdsForm(DomainForm):
     capability_threshold = StringField(
         _l("Capability threshold (CNY)"),
@@ -211,7 +218,7 @@ class ExperienceForm(DomainForm):
     """Staff plan one experience for a customer (a manager may approve one over the rules)."""
 
     category = SelectField(_l("Touchpoint"), choices=labels.choices(labels.TOUCHPOINT))
-    due_on = DateField(_l("Due"), validators=[InputRequired()])
+    due_on = DayField(_l("Due"), validators=[InputRequired()])
     planned_cost = StringField(
         _l("Planned cost (CNY)"),
         validators=[Optional()],
@@ -236,7 +243,7 @@ class RecordForm(DomainForm):
         ],
         validate_choice=False,  # the domain says what is wrong, in the same words everywhere
     )
-    held_on = DateField(_l("Held on"), validators=[Optional()])
+    held_on = DayField(_l("Held on"), validators=[Optional()])
     response = SelectField(
         _l("Customer response"),
         choices=[SelectChoice("", "—"), *labels.choices(labels.RESPONSE)],
@@ -274,7 +281,7 @@ class GroupEventForm(DomainForm):
         validate_choice=False,  # the domain refuses other categories, in its own words
     )
     title = StringField(_l("Title"), validators=[Optional()])
-    held_on = DateField(_l("Date"), validators=[Optional()])
+    held_on = DayField(_l("Date"), validators=[Optional()])
     place = StringField(_l("Place"), validators=[Optional()])
     capacity = StringField(_l("Capacity"), validators=[Optional()])
     total_cost = StringField(
@@ -310,17 +317,6 @@ class AttendanceForm(DomainForm):
 
 def _yes_no_choices() -> list[SelectChoice]:
     return [SelectChoice("", "—"), SelectChoice("no", _l("No")), SelectChoice("yes", _l("Yes"))]
-
-
-class LocalTimeField(DateTimeLocalField):
-    """A date and time typed in the business's zone; the form hands on aware UTC."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"])
-        super().__init__(*args, tz=business_zone, **kwargs)
-
-    def utc(self):
-        return self.data.astimezone(UTC) if self.data is not None else None
 
 
 class CallbackForm(DomainForm):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
 from wtforms import SelectChoice
 
 from crm.models.enums import (
     BranchStage,
     CallbackIntent,
     Channel,
+    ChurnLevel,
     CostLevel,
     ExperienceStatus,
     Gender,
+    LostReason,
     Mark,
     MoveCause,
     PaymentMode,
@@ -19,6 +22,7 @@ from crm.models.enums import (
     PolicyStatus,
     ProductType,
     Quadrant,
+    RelationshipStatus,
     Response,
     RiskLevel,
     Role,
@@ -61,6 +65,7 @@ CHANNEL = {
     Channel.RESOURCE_EXCHANGE: _l("Resource exchange"),
 }
 PRODUCT_TYPE = {
+    ProductType.PROTECTION: _l("Protection"),
     ProductType.PARTICIPATING: _l("Participating"),
     ProductType.UNIVERSAL: _l("Universal life"),
     ProductType.ANNUITY: _l("Annuity"),
@@ -69,6 +74,7 @@ PRODUCT_TYPE = {
     ProductType.MEDICAL: _l("Medical"),
     ProductType.ACCIDENT: _l("Accident"),
     ProductType.INVESTMENT_LINKED: _l("Investment-linked"),
+    ProductType.DEPOSIT: _l("Deposit"),
 }
 PAYMENT_MODE = {
     PaymentMode.REGULAR: _l("Regular premium"),
@@ -144,12 +150,47 @@ CALLBACK_INTENT = {
     CallbackIntent.UNDECIDED: _l("Undecided"),
     CallbackIntent.UNREACHABLE: _l("Unreachable"),
 }
+RELATIONSHIP_STATUS = {
+    RelationshipStatus.ACTIVE: pgettext_l("customer relationship", "Active"),
+    RelationshipStatus.DORMANT: pgettext_l("customer relationship", "Dormant"),
+    RelationshipStatus.LOST: pgettext_l("customer relationship", "Lost"),
+}
+LOST_REASON = {
+    LostReason.SURRENDERED: _l("Surrendered"),
+    LostReason.ASSETS_MOVED: _l("Assets moved to another institution"),
+    LostReason.MOVED_AWAY: _l("Moved away"),
+    LostReason.DECEASED: _l("Deceased"),
+    LostReason.OTHER: _l("Other"),
+}
+CHURN_LEVEL = {
+    ChurnLevel.LOW: pgettext_l("churn risk", "Low"),
+    ChurnLevel.MEDIUM: pgettext_l("churn risk", "Medium"),
+    ChurnLevel.HIGH: pgettext_l("churn risk", "High"),
+}
+
+# The occasions greeted (crm.services.occasions, crm.services.planning.greetings).
+OCCASION = {
+    "birthday": _l("Birthday"),
+    "lunar_birthday": _l("Lunar birthday"),
+    "policy_anniversary": _l("Policy anniversary"),
+    "spring_festival": _l("Spring Festival"),
+    "lantern": _l("Lantern Festival"),
+    "qingming": _l("Qingming Festival"),
+    "dragon_boat": _l("Dragon Boat Festival"),
+    "mid_autumn": _l("Mid-Autumn Festival"),
+    "double_ninth": _l("Double Ninth Festival"),
+    "national_day": _l("National Day"),
+}
 
 # Field names as the change history shows them.
 FIELD = {
     "name": _l("Name"),
     "gender": _l("Gender"),
     "birth_date": _l("Birth date"),
+    "birthday_is_lunar": _l("Keeps the birthday by the lunar calendar"),
+    "lunar_birth_month": _l("Lunar birth month"),
+    "lunar_birth_day": _l("Lunar birth day"),
+    "lunar_birth_leap": _l("Born in a leap month"),
     "phone": _l("Mobile phone"),
     "email": _l("E-mail"),
     "occupation": _l("Occupation"),
@@ -217,6 +258,9 @@ FIELD = {
     "non_routine_surrender": _l("Non-routine surrender"),
     "satisfied": _l("Satisfied"),
     "answered_at": _l("Answered at"),
+    "relationship_status": _l("Relationship status"),
+    "lost_reason": _l("Reason lost"),
+    "lost_on": _l("Lost on"),
 }
 
 # Enum values in the change history, by field.
@@ -237,6 +281,8 @@ VALUES = {
     "outcome": EXPERIENCE_STATUS,
     "origin": PLAN_ORIGIN,
     "intent": CALLBACK_INTENT,
+    "relationship_status": RELATIONSHIP_STATUS,
+    "lost_reason": LOST_REASON,
 }
 
 

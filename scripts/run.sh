@@ -26,13 +26,28 @@ stop_both() {
   wait || true
 }
 trap stop_both EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Ctrl-C and SIGTERM are how one stops it: a quiet end, not a failure for make to report.
+trap 'exit 0' INT TERM
 
 "$BIN/flask" crm scheduler &
 SCHEDULER_PID=$!
-echo "Serving on http://127.0.0.1:${PORT}  (Ctrl-C to stop)"
 "$BIN/gunicorn" --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" \
   --access-logfile - --error-logfile - wsgi:app &
 WEB_PID=$!
+
+# Say "serving" once the app answers, not before (gunicorn takes a moment to load it).
+answers() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/${PORT}" || exit 1
+    printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    read -r -t 10 status <&3 && [[ $status == *" 200"* ]]
+  ) 2>/dev/null
+}
+until answers; do
+  kill -0 "$WEB_PID" 2>/dev/null || break  # it failed to start: its error is above
+  sleep 0.2
+done
+if kill -0 "$WEB_PID" 2>/dev/null; then
+  echo "Serving on http://127.0.0.1:${PORT}  (Ctrl-C to stop)"
+fi
 wait -n

@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
         fields,
         policies,
         quadrant_events,
+        suggestions,
     )
     from crm.extensions import csrf
     from crm.views.helpers import IdConverter
@@ -72,7 +73,7 @@ def init_app(app: Flask) -> None:
     api.register_converter(IdConverter, _id_parameter)
     api.register_field(fields.Money, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(description.money2properties)
-    for module in (customers, policies, experiences, quadrant_events):
+    for module in (customers, policies, experiences, quadrant_events, suggestions):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # no cookies: the token is the credential
     app.before_request(errors.answer_routing_error)

@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-from crm.core.inputs import MAX_ID, read_amount
+from crm.core.inputs import MAX_ID, date_refusal, read_amount
 from crm.models.base import CENT
 
 
@@ -119,8 +119,8 @@ class DateTime(_Translated, ma.fields.AwareDateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         try:
             return moment.astimezone(UTC)
-        except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
-            raise self.make_error("invalid") from None
+        except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent: out of the calendar
+            raise ma.ValidationError(str(date_refusal(moment))) from None
 
 
 class Money(_Translated, ma.fields.Decimal):

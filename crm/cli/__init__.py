@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from crm.cli import backups, data, people, planning, reports
+from crm.cli import backups, data, people, planning, reports, retention
 
 crm_group = click.Group(
     "crm",
@@ -26,6 +26,9 @@ crm_group = click.Group(
         planning.plan_command,
         planning.maturity_scan_command,
         planning.scheduler_command,
+        retention.churn_score_command,
+        retention.churn_weights_command,
+        retention.churn_backtest_command,
         reports.report_group,
         backups.backup_command,
         backups.restore_command,

@@ -3,11 +3,13 @@ import of a bank's customer list."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from crm.cli.terminal import fail, with_progress
 from crm.core.inputs import InvalidInput
@@ -28,23 +30,30 @@ def demo_command(customers: int, seed: int, if_empty: bool):
     """Fill an empty database with a demo bank."""
     if not demo.database_is_empty():
         if if_empty:
-            click.echo("Database already has data; demo data not loaded.")
+            click.echo(_("Database already has data; demo data not loaded."))
             return
         raise click.ClickException(
-            "The database already has data; demo data goes into an empty one."
+            _("The database already has data; demo data goes into an empty one.")
         )
     summary = demo.generate(customers=customers, seed=seed)
     db.session.commit()
     click.echo(
-        f"Demo bank: {summary.branches} branches, {summary.staff} staff, "
-        f"{summary.customers} customers, {summary.policies} policies."
+        _(
+            "Demo bank: %(branches)d branches, %(staff)d staff, %(customers)d customers, "
+            "%(policies)d policies.",
+            branches=summary.branches,
+            staff=summary.staff,
+            customers=summary.customers,
+            policies=summary.policies,
+        )
     )
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins():
     """Print the demo accounts."""
-    click.echo("Demo logins (username / password):")
+    click.echo(_("Demo logins (username / password):"))
     for username, password, who in demo.demo_logins():
         click.echo(f"  {username:<10} {password}   {who}")
 
@@ -67,7 +76,7 @@ def simulate_command(months: int, seed: int, customers: int, start):
 
     try:
         summary = with_progress(
-            "Simulating",
+            _("Simulating"),
             lambda progress: run.simulate(
                 months,
                 seed,
@@ -79,8 +88,13 @@ def simulate_command(months: int, seed: int, customers: int, start):
     except run.SimulationRefused as error:
         raise click.ClickException(str(error)) from error
     click.echo(
-        f"Simulated {summary.days} days ({summary.start.isoformat()} to "
-        f"{summary.end.isoformat()}) over {summary.customers} customers."
+        _(
+            "Simulated %(days)d days (%(start)s to %(end)s) over %(customers)d customers.",
+            days=summary.days,
+            start=summary.start.isoformat(),
+            end=summary.end.isoformat(),
+            customers=summary.customers,
+        )
     )
     for name, count in sorted(summary.counts.items()):
         click.echo(f"  {name.replace('_', ' ')}: {count}")
@@ -128,7 +142,13 @@ def import_command(file: Path, valid_only: bool, rejects_path: Path | None, user
     if not report.written:
         _nothing_imported(report, valid_only)
     db.session.commit()
-    click.echo(f"Imported {report.created} customers and {report.policies_created} policies.")
+    click.echo(
+        _(
+            "Imported %(customers)d customers and %(policies)d policies.",
+            customers=report.created,
+            policies=report.policies_created,
+        )
+    )
 
 
 def _importing_user(username: str | None) -> Staff | None:
@@ -142,9 +162,9 @@ def _importing_user(username: str | None) -> Staff | None:
 
     user = db.session.scalar(sa.select(Staff).where(Staff.username == username))
     if user is None:
-        raise click.ClickException(f"No staff member {username!r}.")
+        raise click.ClickException(_("No staff member %(name)s.", name=repr(username)))
     if not importer.may_import(user):
-        raise click.ClickException("Only managers and admins import customers.")
+        raise click.ClickException(_("Only managers and admins import customers."))
     return user
 
 
@@ -158,8 +178,10 @@ class _StageBars:
     def progress(self, stage: str, done: int, total: int) -> None:
         if stage not in self.bars:
             self.finish()
-            label = "Checking" if stage == "check" else "Writing"
-            bar = click.progressbar(length=max(total, 1), label=label)
+            label = _("Checking") if stage == "check" else _("Writing")
+            # On a terminal only: in a log the bar would be a bare label line.
+            hidden = not sys.stdout.isatty()
+            bar = click.progressbar(length=max(total, 1), label=label, hidden=hidden)
             self.bars[stage] = (bar, [0])
         bar, state = self.bars[stage]
         bar.length = max(total, 1)
@@ -167,17 +189,25 @@ class _StageBars:
         state[0] = done
 
     def finish(self) -> None:
-        for bar, _ in self.bars.values():
+        for bar, _state in self.bars.values():
             bar.render_finish()
 
 
 def _print_report(report: Report) -> None:
     for problem in report.problems:
-        where = f"line {problem.line}" + (f", {problem.column}" if problem.column else "")
-        click.echo(f"{where}: {problem.message}", err=True)
+        where = _("line %(line)d", line=problem.line)
+        if problem.column:
+            where = _("%(label)s, %(text)s", label=where, text=problem.column)
+        click.echo(_("%(label)s: %(text)s", label=where, text=problem.message), err=True)
     click.echo(
-        f"{report.rows} rows read: {report.customers} customers and {report.policies} "
-        f"policies valid, {len(report.rejected_lines)} rows with problems."
+        _(
+            "%(rows)d rows read: %(customers)d customers and %(policies)d policies valid, "
+            "%(bad)d rows with problems.",
+            rows=report.rows,
+            customers=report.customers,
+            policies=report.policies,
+            bad=len(report.rejected_lines),
+        )
     )
 
 
@@ -185,17 +215,17 @@ def _write_rejects(report: Report, data: bytes, rejects_path: Path | None, file:
     """The rows not imported, with their reasons: where --rejects says, else next to FILE."""
     from crm.services.transfer.rejects import rejects_file
 
-    name, content, _ = rejects_file(report, data)
+    name, content, _mimetype = rejects_file(report, data)
     target = rejects_path or file.with_name(name)
     target.write_bytes(content)
-    click.echo(f"Rows not imported, with the reasons: {target}")
+    click.echo(_("Rows not imported, with the reasons: %(path)s", path=target))
 
 
 def _nothing_imported(report: Report, valid_only: bool) -> None:
     """Say why nothing was written, and exit with status 2."""
     db.session.rollback()
     if report.problems and not valid_only:
-        click.echo("Nothing imported: fix the rows above, or use --valid-only.", err=True)
+        click.echo(_("Nothing imported: fix the rows above, or use --valid-only."), err=True)
     else:
-        click.echo("Nothing imported: no valid rows.", err=True)
+        click.echo(_("Nothing imported: no valid rows."), err=True)
     raise SystemExit(2)

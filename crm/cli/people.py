@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
+from crm import labels
 from crm.cli.terminal import fail
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
@@ -25,7 +27,13 @@ def create_user(username: str, role: str, branch_name: str | None, password: str
     except InvalidInput as error:
         fail(error)
     db.session.commit()
-    click.echo(f"Created {staff.role.value} {staff.username}.")
+    click.echo(
+        _(
+            "Created %(role)s %(username)s.",
+            role=labels.ROLE.get(staff.role, staff.role.value),
+            username=staff.username,
+        )
+    )
 
 
 @click.command("create-branch")
@@ -39,7 +47,7 @@ def create_branch(name: str, stage: str):
     except InvalidInput as error:
         fail(error)
     db.session.commit()
-    click.echo(f"Created branch {branch.name}.")
+    click.echo(_("Created branch %(name)s.", name=branch.name))
 
 
 @click.group("api-token")
@@ -57,13 +65,21 @@ def api_token_issue(username: str, name: str):
 
     staff = api_tokens.staff_named(username)
     if staff is None:
-        raise click.ClickException(f"No staff member {username!r}.")
+        raise click.ClickException(_("No staff member %(name)s.", name=repr(username)))
     try:
         token, plaintext = api_tokens.issue(None, staff, name)
     except InvalidInput as error:
         fail(error)
     db.session.commit()
-    click.echo(f"Token {token.id} ({token.prefix}…) for {staff.username}, shown once:", err=True)
+    click.echo(
+        _(
+            "Token %(id)d (%(prefix)s…) for %(username)s, shown once:",
+            id=token.id,
+            prefix=token.prefix,
+            username=staff.username,
+        ),
+        err=True,
+    )
     click.echo(plaintext)
 
 
@@ -76,10 +92,17 @@ def api_token_revoke(token_id: int):
 
     token = api_tokens.get(token_id)
     if token is None:
-        raise click.ClickException(f"No token {token_id}.")
+        raise click.ClickException(_("No token %(id)d.", id=token_id))
     try:
         api_tokens.revoke(None, token)
     except InvalidInput as error:
         fail(error)
     db.session.commit()
-    click.echo(f"Revoked token {token.id} ({token.prefix}…) of {token.staff.username}.")
+    click.echo(
+        _(
+            "Revoked token %(id)d (%(prefix)s…) of %(username)s.",
+            id=token.id,
+            prefix=token.prefix,
+            username=token.staff.username,
+        )
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
+from crm import labels
 from crm.cli.terminal import fail, with_progress
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
@@ -14,9 +16,16 @@ from crm.services.planning import planner
 
 
 def _print_moves(summary) -> None:
-    click.echo(f"Examined {summary.examined} customers; {summary.moved} moved.")
+    click.echo(
+        _(
+            "Examined %(examined)d customers; %(moved)d moved.",
+            examined=summary.examined,
+            moved=summary.moved,
+        )
+    )
     for (source, target), count in sorted(summary.moves.items(), key=lambda kv: -kv[1]):
-        click.echo(f"  {source or '(new)':>9} -> {target:<9} {count}")
+        before = labels.QUADRANT.get(source, source) if source else _("new")
+        click.echo(f"  {before} → {labels.QUADRANT.get(target, target)}  {count}")
 
 
 @click.command("settings")
@@ -27,20 +36,27 @@ def settings_command(capability_threshold: str | None, willingness_threshold: st
     """Show the tiering thresholds, or change them and re-tier everyone."""
     current = tiering.current_thresholds()
     if capability_threshold is None and willingness_threshold is None:
-        click.echo(f"capability threshold:  {current.capability} CNY")
-        click.echo(f"willingness threshold: {current.willingness}")
+        click.echo(_("Capability threshold: %(amount)s CNY", amount=current.capability))
+        click.echo(_("Willingness threshold: %(score)s", score=current.willingness))
         return
     try:
         wanted = tiering.parse_thresholds(
             current.capability if capability_threshold is None else capability_threshold,
             current.willingness if willingness_threshold is None else willingness_threshold,
         )
+        tiering.refuse_while_retiering()  # a change saved on the page is still running
     except InvalidInput as error:
         fail(error)
     summary = with_progress(
-        "Re-tiering", lambda progress: tiering.change_thresholds(None, wanted, progress)
+        _("Re-tiering"), lambda progress: tiering.change_thresholds(None, wanted, progress)
     )
-    click.echo(f"Thresholds now {wanted.capability} CNY and {wanted.willingness}.")
+    click.echo(
+        _(
+            "Thresholds now %(amount)s CNY and %(score)s.",
+            amount=wanted.capability,
+            score=wanted.willingness,
+        )
+    )
     _print_moves(summary)
 
 
@@ -50,7 +66,7 @@ def retier_command():
     """Re-tier every customer under the current thresholds (idempotent)."""
     thresholds = tiering.current_thresholds()
     summary = with_progress(
-        "Re-tiering", lambda progress: tiering.retier_all(thresholds, progress=progress)
+        _("Re-tiering"), lambda progress: tiering.retier_all(thresholds, progress=progress)
     )
     _print_moves(summary)
 
@@ -71,12 +87,17 @@ def plan_command(days: int | None):
     today = local_today()
     until = planner.horizon(today) if days is None else today + timedelta(days=days)
     summary = with_progress(
-        "Planning",
+        _("Planning"),
         lambda progress: planner.plan_contacts(until, today=today, progress=progress),
     )
     click.echo(
-        f"Planned {summary.planned} experiences up to {until.isoformat()}; "
-        f"cancelled {summary.cancelled} the customers' quadrants no longer allow."
+        _(
+            "Planned %(planned)d experiences up to %(until)s; cancelled %(cancelled)d the "
+            "customers' quadrants no longer allow.",
+            planned=summary.planned,
+            until=until.isoformat(),
+            cancelled=summary.cancelled,
+        )
     )
 
 
@@ -93,8 +114,12 @@ def maturity_scan_command(today):
     db.session.commit()
     start, end = calls.scan_window(day)
     click.echo(
-        f"Made {made} call-back tasks for policies maturing {start.isoformat()} to "
-        f"{end.isoformat()}."
+        _(
+            "Made %(made)d call-back tasks for policies maturing %(start)s to %(end)s.",
+            made=made,
+            start=start.isoformat(),
+            end=end.isoformat(),
+        )
     )
 
 

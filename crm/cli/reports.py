@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 
 @click.group("report")
@@ -32,7 +33,13 @@ def report_migration(start, end, out: Path):
 
     if start > end:
         raise click.BadParameter("the period ends before it starts", param_hint="--to")
-    click.echo(f"Running the migration notebook for {start:%Y-%m-%d} to {end:%Y-%m-%d}…")
+    click.echo(
+        _(
+            "Running the migration notebook for %(start)s to %(end)s…",
+            start=f"{start:%Y-%m-%d}",
+            end=f"{end:%Y-%m-%d}",
+        )
+    )
     try:
         written = report.render(
             "migration",
@@ -42,5 +49,7 @@ def report_migration(start, end, out: Path):
             end=end.date(),
         )
     except report.ReportFailed as error:
-        raise click.ClickException(f"The report could not be made: {error}") from error
-    click.echo(f"Wrote {written}.")
+        raise click.ClickException(
+            _("The report could not be made: %(error)s", error=error)
+        ) from error
+    click.echo(_("Wrote %(path)s.", path=written))

@@ -58,12 +58,17 @@ def insert(table: sa.Table, names: list[str], rows: Iterable[tuple]) -> None:
                 copy.write_row(row)
         cursor.close()
         return
-    statement = sa.insert(table).compile(dialect=dialect, column_keys=names)
-    # The driver takes the values in the statement's order of columns.
-    order = [names.index(n) for n in statement.positiontup]
-    batch = [tuple(row[i] for i in order) for row in values]
+    # Written by hand rather than compiled: a compiled INSERT adds every column with a
+    # Python-side default, while here (as with COPY) a column left out takes the server's.
+    preparer = dialect.identifier_preparer
+    statement = "INSERT INTO {} ({}) VALUES ({})".format(
+        preparer.format_table(table),
+        ", ".join(preparer.quote(n) for n in names),
+        ", ".join("?" for _ in names),
+    )
+    batch = list(values)
     if batch:
-        connection.exec_driver_sql(str(statement), batch)
+        connection.exec_driver_sql(statement, batch)
 
 
 def _converted(table: sa.Table, rows: Iterable[tuple], names, converters) -> Iterator[tuple]:

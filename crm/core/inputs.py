@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -200,3 +201,64 @@ def parse_amount(
     else:
         return amount.quantize(CENT)
     return None
+
+
+# --- dates a person types ----------------------------------------------------------------
+
+# The calendar the app reasons in: nothing it keeps is dated before 1900 (the earliest birth
+# date) or more than a hundred years ahead (the latest maturity). Beyond it a date is a typing
+# error, and a dangerous one: a day after 9999-12-31, or 0001-01-01 00:00 in Shanghai as UTC,
+# does not exist. Each field may narrow it by meaning (a birth date is not in the future).
+EARLIEST_DATE = date(1900, 1, 1)
+YEARS_AHEAD = 100
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def latest_date(today: date | None = None) -> date:
+    """The latest date anyone may type: a hundred years after the business's today."""
+    if today is None:
+        from crm.core.clock import local_today
+
+        today = local_today()
+    return years_after(today, YEARS_AHEAD)
+
+
+def date_refusal(
+    value: date | datetime,
+    *,
+    earliest: date | None = None,
+    latest: date | None = None,
+    today: date | None = None,
+) -> Any | None:
+    """Why a date (or a local time's date) someone typed is not accepted, or None: the one rule
+    of every form, filter, import and API field. ``earliest`` and ``latest`` narrow the
+    calendar for the field's meaning; they never widen it."""
+    from flask_babel import lazy_gettext as _l
+
+    day = value.date() if isinstance(value, datetime) else value
+    first = max(earliest or EARLIEST_DATE, EARLIEST_DATE)
+    last = min(latest or latest_date(today), latest_date(today))
+    if first <= day <= last:
+        return None
+    return _l(
+        "Enter a date from %(earliest)s to %(latest)s.",
+        earliest=first.isoformat(),
+        latest=last.isoformat(),
+    )
+
+
+def read_date(text: str | None) -> date | None:
+    """A date typed as YYYY-MM-DD (a filter's query parameter), or None when it is not one or
+    falls outside the calendar (``date_refusal``)."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return None if date_refusal(day) else day

@@ -5,10 +5,12 @@ from crm.models.audit import AuditLog
 from crm.models.base import Base
 from crm.models.branch import Branch
 from crm.models.callback import MaturityCallback
+from crm.models.churn import ChurnScoreDay
 from crm.models.complaint import Complaint
 from crm.models.customer import Customer, Tag, customer_tag
 from crm.models.experience import Experience
 from crm.models.group_event import GroupEvent
+from crm.models.job import BackgroundJob
 from crm.models.login_attempt import LoginAttempt
 from crm.models.notification import Notification
 from crm.models.outbox import OutboxMessage
@@ -25,8 +27,10 @@ from crm.models.touchpoint import TouchpointCategory, TouchpointRule
 __all__ = [
     "ApiToken",
     "AuditLog",
+    "BackgroundJob",
     "Base",
     "Branch",
+    "ChurnScoreDay",
     "Complaint",
     "Customer",
     "Experience",

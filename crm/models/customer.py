@@ -10,7 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.branch import Branch
-from crm.models.enums import Channel, Gender, Quadrant, RiskLevel, enum_column
+from crm.models.enums import (
+    Channel,
+    ChurnLevel,
+    Gender,
+    LostReason,
+    Quadrant,
+    RelationshipStatus,
+    RiskLevel,
+    enum_column,
+)
 from crm.models.spelling import INITIALS_LENGTH, PINYIN_LENGTH, spell
 from crm.models.staff import Staff
 
@@ -67,6 +76,24 @@ class Customer(Base):
         sa.Index("ix_customer_name_pinyin_id", "name_pinyin", "id"),
         sa.Index("ix_customer_name_initials_id", "name_initials", "id"),
         sa.Index("ix_customer_phone_last4_id", "phone_last4", "id"),
+        # The list's ?churn= filter walks these as it walks the quadrant's.
+        sa.Index("ix_customer_churn_level_id", "churn_level", "id"),
+        sa.Index("ix_customer_owner_id_churn_level_id", "owner_id", "churn_level", "id"),
+        sa.CheckConstraint("churn_score BETWEEN 0 AND 100", name="churn_score_range"),
+        # The list's sorts (customer_list.SORTS) page by (value, id), the whole bank's and a
+        # branch's; the name sorts by its pinyin, on the search's index above.
+        sa.Index("ix_customer_liquid_assets_id", "liquid_assets", "id"),
+        sa.Index("ix_customer_willingness_id", "willingness", "id"),
+        sa.Index("ix_customer_branch_id_name_pinyin_id", "branch_id", "name_pinyin", "id"),
+        sa.Index("ix_customer_branch_id_liquid_assets_id", "branch_id", "liquid_assets", "id"),
+        sa.Index("ix_customer_branch_id_willingness_id", "branch_id", "willingness", "id"),
+        # And a relationship manager's own: PostgreSQL otherwise walks the bank's sort index
+        # for the owner's few rows (50 ms at a million customers).
+        sa.Index("ix_customer_owner_id_name_pinyin_id", "owner_id", "name_pinyin", "id"),
+        sa.Index("ix_customer_owner_id_liquid_assets_id", "owner_id", "liquid_assets", "id"),
+        sa.Index("ix_customer_owner_id_willingness_id", "owner_id", "willingness", "id"),
+        # The list's total for a branch's quadrant (the grid's drill-down), off the index alone.
+        sa.Index("ix_customer_branch_id_quadrant_id", "branch_id", "quadrant", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +105,14 @@ class Customer(Base):
         enum_column(Gender, "gender"), default=Gender.UNSPECIFIED
     )
     birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    # A birthday kept by the lunar calendar (农历生日): its lunar month, day and leap month
+    # (闰月), on which the greeting falls each year (crm.services.occasions.birthdays).
+    birthday_is_lunar: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
+    lunar_birth_month: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    lunar_birth_day: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    lunar_birth_leap: Mapped[bool | None] = mapped_column(sa.Boolean)
     # E.164 (+8613812341234); the last four digits are kept apart for "phone tail" search.
     phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
     phone_last4: Mapped[str] = mapped_column(sa.String(4))
@@ -104,6 +139,20 @@ class Customer(Base):
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sms_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Churn warning (流失预警, crm.services.retention): the status staff set, with a reason and
+    # a date once lost; and the risk the nightly scoring stores, with its reasons as codes and
+    # figures (rendered in the reader's language) and when it was computed.
+    relationship_status: Mapped[RelationshipStatus] = mapped_column(
+        enum_column(RelationshipStatus, "relationship_status"),
+        default=RelationshipStatus.ACTIVE,
+        server_default=RelationshipStatus.ACTIVE.value,
+    )
+    lost_reason: Mapped[LostReason | None] = mapped_column(enum_column(LostReason, "lost_reason"))
+    lost_on: Mapped[date | None] = mapped_column(sa.Date)
+    churn_score: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    churn_level: Mapped[ChurnLevel | None] = mapped_column(enum_column(ChurnLevel, "churn_level"))
+    churn_reasons: Mapped[list | None] = mapped_column(sa.JSON)
+    churn_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

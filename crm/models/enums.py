@@ -83,6 +83,7 @@ class Channel(StrEnum):
 
 
 class ProductType(StrEnum):
+    PROTECTION = "protection"  # 保障型 (term life and other protection not named below)
     PARTICIPATING = "participating"  # 分红险
     UNIVERSAL = "universal"  # 万能险
     ANNUITY = "annuity"  # 年金险
@@ -91,6 +92,7 @@ class ProductType(StrEnum):
     MEDICAL = "medical"  # 医疗险
     ACCIDENT = "accident"  # 意外险
     INVESTMENT_LINKED = "investment_linked"  # 投资连结险
+    DEPOSIT = "deposit"  # 存款: the bank's own, where seed 003 advises converting to one
 
 
 class CallbackIntent(StrEnum):
@@ -197,6 +199,32 @@ class MessagePurpose(StrEnum):
 class NotificationKind(StrEnum):
     DIGEST = "digest"  # the morning digest of the day's work
     VISIT_REMINDER = "visit_reminder"  # before a visit or event
+
+
+class RelationshipStatus(StrEnum):
+    """Where the relationship with a customer stands; lost (流失) is what churn warning predicts."""
+
+    ACTIVE = "active"
+    DORMANT = "dormant"  # 休眠: still a customer, not reachable or not engaging for now
+    LOST = "lost"  # 流失: gone, with a reason and a date
+
+
+class LostReason(StrEnum):
+    """Why a customer was lost (流失原因)."""
+
+    SURRENDERED = "surrendered"  # 退保
+    ASSETS_MOVED = "assets_moved"  # 资产转移至他行
+    MOVED_AWAY = "moved_away"  # 迁居
+    DECEASED = "deceased"  # 身故
+    OTHER = "other"
+
+
+class ChurnLevel(StrEnum):
+    """Churn risk (流失风险) in three bands of the 0–100 score."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
 
 
 def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:

@@ -56,6 +56,9 @@ class Experience(Base):
     response: Mapped[Response | None] = mapped_column(enum_column(Response, "response"))
     notes: Mapped[str | None] = mapped_column(sa.Text)
     group_event_id: Mapped[int | None] = mapped_column(sa.ForeignKey("group_event.id"))
+    # The occasion a greeting SMS is for (a birthday, a festival, a policy anniversary:
+    # crm.services.planning.greetings); None for every other experience.
+    occasion: Mapped[str | None] = mapped_column(sa.String(40))
     # A product recommended during the experience, within the customer's risk level (适当性).
     product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"))
     # A manager's approval of a "never" category or of a plan past the customer's budget.

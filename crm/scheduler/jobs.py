@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import pkgutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from crm.core import jobs as queue
 from crm.core.clock import business_zone
 from crm.extensions import db
 from crm.models import JobRun
@@ -60,6 +62,7 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("maturity_scan", "crm.scheduler.jobs:maturity_scan", Cron(hour=1, minute=0)),
     JobSpec("plan_contacts", "crm.scheduler.jobs:plan_contacts", Cron(hour=1, minute=30)),
+    JobSpec("churn_score", "crm.scheduler.jobs:churn_score", Cron(hour=2, minute=0)),
     JobSpec("outreach", "crm.scheduler.jobs:outreach", Every(minutes=1)),
     JobSpec("morning_digest", "crm.scheduler.jobs:morning_digest", Cron(hour=7, minute=30)),
     JobSpec("visit_reminders", "crm.scheduler.jobs:visit_reminders", Cron(hour=16, minute=0)),
@@ -67,6 +70,12 @@ JOBS: tuple[JobSpec, ...] = (
 
 # What ``run`` stores in APScheduler's table for every job.
 RUN_REF = "crm.scheduler.jobs:run"
+
+# Long work that web requests queue (crm.core.jobs), by kind: "module:function", called with
+# the job's params and a progress callback inside an app context, resolved only when run.
+LONG_WORK: dict[str, str] = {
+    "retier": "crm.services.customers.retiering:retier_job",
+}
 
 
 def spec_for(job_id: str) -> JobSpec:
@@ -93,6 +102,16 @@ def plan_contacts() -> str:
     until = planner.horizon()
     summary = planner.plan_contacts(until)
     return f"planned {summary.planned} up to {until.isoformat()}, cancelled {summary.cancelled}"
+
+
+def churn_score() -> str:
+    """Every customer's churn risk (流失风险), before the morning digest reports who rose."""
+    from crm.services.retention import scoring
+
+    summary = scoring.score_all()
+    db.session.commit()
+    levels = ", ".join(f"{level} {n}" for level, n in sorted(summary.levels.items()))
+    return f"scored {summary.scored} ({levels}), {summary.changed} changed"
 
 
 def outreach() -> str:
@@ -213,3 +232,50 @@ def _run(job_id: str, scheduled_for: datetime | None, binding: Binding) -> None:
         else "now",
         summary,
     )
+
+
+# --- long work ---------------------------------------------------------------------------
+
+
+def work_queued(stop: threading.Event, poll_seconds: float) -> None:
+    """Run the long work that web requests queue, one job at a time, until ``stop`` is set:
+    the loop of a thread of the active scheduler. A job under way when ``stop`` is set (or
+    the lease is lost) goes back to the queue after its current chunk."""
+    binding = _binding
+    if binding.app is None:
+        raise RuntimeError("crm.scheduler.jobs.work_queued outside the scheduler process")
+
+    def keep_going() -> bool:
+        return not stop.is_set() and binding.still_active()
+
+    first = True
+    while not stop.is_set():
+        ran = False
+        with binding.app.app_context():
+            try:
+                if first:
+                    if count := queue.requeue_abandoned(binding.holder):
+                        log.warning("long work: %d job(s) abandoned by a stopped scheduler", count)
+                    first = False
+                job = queue.claim(binding.holder) if keep_going() else None
+                if job is not None:
+                    ran = True
+                    started = time.monotonic()
+                    log.info("long work: job %d (%s) started", job.id, job.kind)
+                    queue.run(job, LONG_WORK, keep_going)
+                    db.session.refresh(job)
+                    log.info(
+                        "long work: job %d (%s) %s in %.1f s: %s",
+                        job.id,
+                        job.kind,
+                        job.state,
+                        time.monotonic() - started,
+                        job.failure or job.result,
+                    )
+            except Exception:
+                db.session.rollback()
+                log.exception("long work: the queue could not be read or written")
+            finally:
+                db.session.remove()
+        if not ran:
+            stop.wait(poll_seconds)

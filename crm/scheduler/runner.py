@@ -140,6 +140,7 @@ class SchedulerProcess:
         self.lease_seconds = float(config["CRM_SCHEDULER_LEASE_SECONDS"])
         self.renew_seconds = float(config["CRM_SCHEDULER_RENEW_SECONDS"])
         self.poll_seconds = float(config["CRM_SCHEDULER_STANDBY_POLL_SECONDS"])
+        self.job_poll_seconds = float(config["CRM_JOB_POLL_SECONDS"])
         if not 0 < self.renew_seconds < self.lease_seconds or self.poll_seconds <= 0:
             raise ValueError(
                 "CRM_SCHEDULER_RENEW_SECONDS must be above 0 and below "
@@ -194,11 +195,21 @@ class SchedulerProcess:
         log.info("scheduler active as %s", self.lease.holder)
         executor = DueTimeExecutor(max_workers=4)
         scheduler = build_scheduler(self.app, executor)
+        # Long work queued by web requests runs beside the periodic jobs, on a thread of its
+        # own: a re-tier of a million customers must not hold up the minute's outreach.
+        worker_stop = threading.Event()
+        worker = threading.Thread(
+            target=jobs.work_queued,
+            args=(worker_stop, self.job_poll_seconds),
+            name="long-work",
+            daemon=True,
+        )
         lost = False
         try:
             scheduler.start(paused=True)
             register_jobs(scheduler)
             scheduler.resume()
+            worker.start()
             for job in scheduler.get_jobs():
                 log.info("job %s next due %s", job.id, self._local(job.next_run_time))
             while not self.stop.wait(self.renew_seconds):
@@ -210,7 +221,10 @@ class SchedulerProcess:
             lost = True
             self.stop.wait(self.poll_seconds)  # not at once: the same failure would follow
         finally:
+            worker_stop.set()
             stop_scheduler(scheduler)
+            if worker.is_alive():
+                worker.join()  # a job under way stops after its chunk, back in the queue
             executor.shutdown(wait=True)  # runs under way finish (every job is idempotent)
         return lost and not self.stop.is_set()
 

@@ -11,9 +11,10 @@ from wtforms import SelectChoice
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import BranchForm, StaffForm, ThresholdsForm
-from crm.models import Branch, Staff
+from crm.models import Branch, Customer, Staff
 from crm.services.accounts import staffing
-from crm.services.customers import tiering
+from crm.services.customers import asset_tiers, retiering, tiering
+from crm.services.outreach import template_admin
 from crm.services.planning import matrix
 from crm.views.roles import admin_required
 
@@ -105,7 +106,8 @@ def branch_form(branch_id: int | None):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def settings():
-    """Tiering thresholds; saving them re-tiers every customer at once."""
+    """Tiering thresholds; saving them queues the re-tier of every customer for the scheduler
+    process, and the page shows how far it has got."""
     current = tiering.current_thresholds()
     form = ThresholdsForm(
         data={
@@ -120,20 +122,79 @@ def settings():
             wanted = tiering.parse_thresholds(
                 form.capability_threshold.data, form.willingness_threshold.data
             )
+            retiering.queue_threshold_change(current_user, wanted)
         except InvalidInput as error:
+            db.session.rollback()
             form.show(error)
         else:
-            summary = tiering.change_thresholds(current_user, wanted)
+            db.session.commit()
             flash(
-                _(
-                    "Thresholds saved. %(moved)d of %(total)d customers changed quadrant.",
-                    moved=summary.moved,
-                    total=summary.examined,
-                ),
+                _("Thresholds saved. Every customer is re-tiered in the background; see below."),
                 "success",
             )
             return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form, current=current)
+    return render_template(
+        "admin/settings.html", form=form, current=current, job=retiering.latest_retier()
+    )
+
+
+@bp.route("/asset-tiers", methods=["GET", "POST"])
+@admin_required
+def asset_tiers_page():
+    """Asset tiers (资产分层): the bounds of liquid assets between tiers, audited."""
+    text, errors = asset_tiers.as_text(asset_tiers.current_bounds()), {}
+    if request.method == "POST":
+        text = request.form.get("tiers", "")
+        try:
+            asset_tiers.save_tiers(current_user, asset_tiers.parse_tiers(text))
+        except InvalidInput as error:
+            db.session.rollback()
+            errors = error.errors
+        else:
+            db.session.commit()
+            flash(_("Asset tiers saved."), "success")
+            return redirect(url_for("admin.asset_tiers_page"))
+    return render_template(
+        "admin/asset_tiers.html", text=text, errors=errors, tiers=asset_tiers.current_tiers()
+    )
+
+
+@bp.route("/sms-templates")
+@admin_required
+def sms_templates():
+    return render_template("admin/sms_templates.html", templates=template_admin.templates())
+
+
+@bp.route("/sms-templates/<key>/<locale>", methods=["GET", "POST"])
+@admin_required
+def sms_template(key: str, locale: str):
+    """Edit one template: checked before saving, previewed on a customer with names masked."""
+    template = template_admin.get(key, locale) or abort(404)
+    body, active = template.body, template.active
+    errors, shown = {}, None
+    if request.method == "POST":
+        body, active = request.form.get("body", ""), bool(request.form.get("active"))
+        sample = db.session.scalar(sa.select(Customer).order_by(Customer.id).limit(1))
+        try:
+            if request.form.get("preview"):
+                shown = template_admin.preview(body, sample, current_user, locale)
+            else:
+                template_admin.save(current_user, template, body, active)
+                db.session.commit()
+                flash(_("Template saved."), "success")
+                return redirect(url_for("admin.sms_templates"))
+        except InvalidInput as error:
+            db.session.rollback()
+            errors = error.errors
+    return render_template(
+        "admin/sms_template_form.html",
+        template=template,
+        body=body,
+        active=active,
+        errors=errors,
+        shown=shown,
+        placeholders=template_admin.PLACEHOLDERS,
+    )
 
 
 @bp.route("/matrix", methods=["GET", "POST"], endpoint="matrix")

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Optional
@@ -23,7 +24,7 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
 class IssueForm(DomainForm):
     staff_id = SelectField(_l("Staff member"), coerce=as_id, validate_choice=False)
     name = StringField(
-        _l("Name"),
+        lazy_pgettext("api token", "Name"),  # what it is for: 用途, not a person's 姓名
         validators=[Optional()],
         description=_l("What will use it, such as 'reporting' or 'core banking sync'."),
     )
@@ -37,7 +38,10 @@ def _page(form: IssueForm, issued=None, status: int = 200):
     staff = db.session.scalars(
         sa.select(Staff).where(Staff.is_active_account.is_(True)).order_by(Staff.username)
     ).all()
-    form.staff_id.choices = [SelectChoice(s.id, f"{s.display_name} ({s.username})") for s in staff]
+    form.staff_id.choices = [
+        SelectChoice(s.id, _("%(text)s (%(note)s)", text=s.display_name, note=s.username))
+        for s in staff
+    ]
     response = render_template(
         "admin/api_tokens.html",
         form=form,

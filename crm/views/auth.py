@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from crm.extensions import db
 from crm.forms import LoginForm
-from crm.services.accounts import auth
+from crm.services.accounts import auth, staffing
 from crm.views import signin
 
 bp = Blueprint("auth", __name__)
@@ -25,13 +25,13 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("customers.index")
+    return url_for("today.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("customers.index"))
+        return redirect(url_for("today.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -63,8 +63,6 @@ def logout():
 @bp.route("/language", methods=["POST"])
 @login_required
 def language():
-    choice = request.form.get("language") or None
-    if choice in (None, "zh_CN", "en"):
-        current_user.language = choice
+    if staffing.choose_language(current_user, request.form.get("language") or None):
         db.session.commit()
     return redirect(_safe_next(request.form.get("next")))

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from crm.core import access, audit, revisions
-from crm.core.inputs import InvalidInput, as_id
+from crm.core.inputs import InvalidInput
 from crm.core.phones import mask_phone
 from crm.extensions import db
-from crm.forms import CustomerForm, PolicyForm, ReassessForm, product_choices
+from crm.form_fields import product_choices, type_choices
+from crm.forms import (
+    CustomerForm,
+    PolicyForm,
+    ReassessForm,
+    RelationshipForm,
+)
 from crm.models import Policy
 from crm.services.customers import dossier, policies, suitability, willingness
-from crm.services.customers.customer_list import CustomerFilters, list_customers
+from crm.services.customers.customer_list import CustomerFilters, list_customers, sole_match
 from crm.services.followup import complaints
+from crm.services.retention import status
 from crm.views import dossier_page
 from crm.views.forms import refuse_stale, version_of
 from crm.views.helpers import label
@@ -23,14 +31,19 @@ from crm.views.helpers import label
 bp = Blueprint("customers", __name__)
 
 
-def _int_arg(name: str) -> int | None:
-    return as_id(request.args.get(name))
+# The list's orders (customer_list.SORTS), as the sort menu offers them.
+SORT_CHOICES = (
+    ("", _l("Newest first")),
+    ("name", _l("Name, in pinyin order")),
+    ("assets", _l("Liquid assets, highest first")),
+    ("willingness", _l("Willingness, highest first")),
+)
 
 
 @bp.route("/")
 @login_required
 def home():
-    return redirect(url_for("customers.index"))
+    return redirect(url_for("today.index"))
 
 
 @bp.route("/customers")
@@ -40,8 +53,8 @@ def index():
     page = list_customers(
         current_user,
         filters,
-        before=_int_arg("before"),
-        after=_int_arg("after"),
+        before=request.args.get("before"),
+        after=request.args.get("after"),
         page_size=current_app.config["CRM_PAGE_SIZE"],
     )
     if page.policy_customer is not None:
@@ -54,7 +67,21 @@ def index():
         page=page,
         owners=access.owner_choices(current_user),
         branches=access.visible_branches(current_user),
+        sorts=SORT_CHOICES,
     )
+
+
+@bp.route("/customers/find")
+@login_required
+def find():
+    """The header's search box: straight to the dossier when one customer matches (a policy
+    number names one), else the customer list filtered by the search."""
+    filters = CustomerFilters(q=CustomerFilters.from_args(request.args).q)
+    customer_id, by_policy = sole_match(current_user, filters.q)
+    if customer_id is not None:
+        anchor = "policies" if by_policy else None
+        return redirect(url_for("customers.show", customer_id=customer_id, _anchor=anchor))
+    return redirect(url_for("customers.index", **filters.as_args()))
 
 
 def _dossier_form(customer=None) -> CustomerForm:
@@ -114,7 +141,11 @@ def _history_names(rows):
 
 
 def _dossier_page(
-    customer_id: int, full_phone: str | None = None, reassess=None, status: int = 200
+    customer_id: int,
+    full_phone: str | None = None,
+    reassess=None,
+    status: int = 200,
+    relationship=None,
 ):
     page = dossier_page.load(current_user, customer_id)
     if page is None:
@@ -122,11 +153,22 @@ def _dossier_page(
     if reassess is None:
         reassess = ReassessForm(data={"willingness": page.customer.willingness})
         reassess.version.data = page.customer.version
+    if relationship is None:
+        c = page.customer
+        relationship = RelationshipForm(
+            data={
+                "relationship_status": c.relationship_status.value,
+                "lost_reason": c.lost_reason.value if c.lost_reason else "",
+                "lost_on": c.lost_on.isoformat() if c.lost_on else "",
+            }
+        )
+        relationship.version.data = c.version
     html = render_template(
         "customers/show.html",
         **vars(page),
         full_phone=full_phone,
         reassess=reassess,
+        relationship=relationship,
         is_overdue=complaints.is_overdue,
     )
     return html, status
@@ -176,6 +218,31 @@ def reassess(customer_id: int):
     return _dossier_page(customer.id, reassess=form, status=200)
 
 
+@bp.route("/customers/<id:customer_id>/relationship", methods=["POST"])
+@login_required
+def set_relationship(customer_id: int):
+    """The relationship status (客户关系状态): a lost customer leaves every plan and SMS queue."""
+    customer = access.get_customer_or_404(customer_id, current_user)
+    form = RelationshipForm()
+    if form.validate_on_submit():
+        try:
+            changes = status.set_relationship_status(
+                current_user, customer, form.domain_data(), version_of(form.version.data)
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        except revisions.StaleDossier as stale:
+            customer = stale.customer
+            refuse_stale(form, version=customer)
+        else:
+            db.session.commit()
+            if changes:
+                flash(_("Relationship status saved."), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id, _anchor="churn"))
+    return _dossier_page(customer.id, relationship=form, status=200)
+
+
 @bp.route("/customers/<id:customer_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(customer_id: int):
@@ -214,7 +281,8 @@ def edit(customer_id: int):
 def new_policy(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
     form = PolicyForm()
-    form.product_id.choices = product_choices(suitability.active_products())
+    form.product_id.choices = product_choices(suitability.offered(customer))
+    form.product_type.choices = type_choices(suitability.offered_types(customer))
     if form.validate_on_submit():
         try:
             policies.add_policy(current_user, customer, form.domain_data())
@@ -236,7 +304,10 @@ def edit_policy(customer_id: int, policy_id: int):
     if policy is None or policy.customer_id != customer.id:
         abort(404)
     form = PolicyForm(obj=policy) if request.method == "GET" else PolicyForm()
-    form.product_id.choices = product_choices(suitability.active_products())
+    form.product_id.choices = product_choices(suitability.offered(customer, policy.product_id))
+    form.product_type.choices = type_choices(
+        suitability.offered_types(customer, policy.product_type)
+    )
     missed = None
     if form.validate_on_submit():
         try:

@@ -29,10 +29,12 @@ from crm.models import (
     Tag,
     customer_tag,
 )
+from crm.services.advice import suggestions as advice
 from crm.services.customers import referrals, tiering
 from crm.services.experiences import recording
 from crm.services.followup import calls, complaints
 from crm.services.planning import budget
+from crm.services.retention import reasons as churn
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class DossierPage:
     tags: list[str]
     policies: Sequence[sa.Row]
     budget: budget.Budget
+    suggestions: list[advice.Suggestion]
     upcoming: Sequence[sa.Row]
     past: Sequence[sa.Row]
     moves: Sequence[sa.Row]
@@ -50,6 +53,7 @@ class DossierPage:
     history: Sequence[sa.Row]
     names: dict[tuple[str, str], str]  # for ids in the history: who, which branch, …
     today: date
+    churn_reasons: list[str]  # the churn score's top reasons, in the reader's language
 
 
 def _any(model, *conditions) -> sa.Exists:
@@ -107,6 +111,8 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
         return None
     history = audit.dossier_history(customer.id)
     upcoming, past = recording.for_dossier(customer)
+    today = local_today()
+    left = budget.budget_for(customer, today)
 
     def can_see(other) -> bool:
         return access.can_see_customer(user, other)
@@ -115,7 +121,8 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
         customer=customer,
         tags=sorted(customer.tag_names.split(TAG_SEPARATOR)) if customer.tag_names else [],
         policies=reads.rows(_policies_statement(), customer_id=customer.id),
-        budget=budget.budget_for(customer),
+        budget=left,
+        suggestions=advice.for_customer(customer, left.remaining, today),
         upcoming=upcoming,
         past=past,
         moves=tiering.movement(customer.id),
@@ -124,5 +131,6 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
         callbacks=calls.open_for_customer(customer) if customer.has_open_callbacks else (),
         history=history,
         names=audit.referenced_names(history, can_see),
-        today=local_today(),
+        today=today,
+        churn_reasons=churn.describe_all(customer.churn_reasons, customer.churn_scored_at),
     )

@@ -10,7 +10,8 @@ from crm.core import access, revisions
 from crm.core.clock import local_today
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
-from crm.forms import ExperienceForm, RecordForm, product_choices
+from crm.form_fields import product_choices
+from crm.forms import ExperienceForm, RecordForm
 from crm.models import Experience
 from crm.services.customers import suitability
 from crm.services.experiences import plans, recording
@@ -67,7 +68,7 @@ def record(experience_id: int):
     experience = _experience_or_404(experience_id)
     customer = experience.customer
     form = RecordForm()
-    form.product_id.choices = product_choices(suitability.active_products())
+    form.product_id.choices = product_choices(suitability.offered(customer))
     if request.method == "GET":
         form.outcome.data = experience.status.value if experience.group_event_id else "done"
         form.held_on.data = min(experience.due_on, local_today())

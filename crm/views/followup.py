@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.core import access, revisions
 from crm.core.clock import business_zone, local_today
-from crm.core.inputs import InvalidInput
+from crm.core.dates import time_text
+from crm.core.inputs import EARLIEST_DATE, InvalidInput, latest_date, read_date
 from crm.extensions import db
-from crm.forms import AnswerForm, CallbackForm, ComplaintForm, product_choices
+from crm.form_fields import product_choices
+from crm.forms import AnswerForm, CallbackForm, ComplaintForm
 from crm.services.customers import suitability
 from crm.services.followup import calls, complaints, targets
 from crm.services.followup.hints import hint_for
@@ -30,9 +31,7 @@ STALE = 409  # someone else saved first
 
 def local_time(moment) -> str:
     """A stored instant as the business's clock shows it (due times are the branch's)."""
-    if moment is None:
-        return "—"
-    return format_datetime(moment.astimezone(business_zone()), "short", rebase=False)
+    return time_text(moment, business_zone())
 
 
 @bp.app_template_filter("business_time")
@@ -218,12 +217,18 @@ def _period(args) -> tuple[date, date, list[str]]:
     """The period asked for (default: this month), or the default with what was wrong."""
     start, end = _month(local_today())
     errors = []
-    try:
-        start = date.fromisoformat(args["from"]) if args.get("from") else start
-        end = date.fromisoformat(args["to"]) if args.get("to") else end
-    except ValueError:
-        errors.append(_("Enter dates as YYYY-MM-DD; this month is shown instead."))
-        start, end = _month(local_today())
+    asked = {name: read_date(args[name]) if args.get(name) else None for name in ("from", "to")}
+    if any(args.get(name) and day is None for name, day in asked.items()):
+        errors.append(
+            _(
+                "Enter dates as YYYY-MM-DD from %(earliest)s to %(latest)s; "
+                "this month is shown instead.",
+                earliest=EARLIEST_DATE.isoformat(),
+                latest=latest_date().isoformat(),
+            )
+        )
+    else:
+        start, end = asked["from"] or start, asked["to"] or end
     if end < start:
         errors.append(_("The period ends before it starts; this month is shown instead."))
         start, end = _month(local_today())

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, g
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 from crm import labels
 from crm.core.access import can_see_customer
+from crm.core.dates import date_text, time_text
 from crm.core.phones import mask_phone
+from crm.services.customers import asset_tiers
 
 
 class IdConverter(IntegerConverter):
@@ -71,9 +74,9 @@ def history_value(field: str | None, value: str | None, names: dict | None = Non
         return names[(field, value)]
     try:
         if field in DATE_FIELDS:
-            return format_date(date.fromisoformat(value), "medium")
+            return date_text(date.fromisoformat(value))
         if field in DATETIME_FIELDS:
-            return format_datetime(datetime.fromisoformat(value), "medium")
+            return time_text(datetime.fromisoformat(value))
         if field in MONEY_FIELDS:
             return money(Decimal(value))
     except ValueError:
@@ -87,12 +90,49 @@ def history_value(field: str | None, value: str | None, names: dict | None = Non
     return value
 
 
+# The reasons the app itself writes into the audit log, in its own stable words (the log is
+# not translated when written); a person's own reason is shown as they typed it.
+_MACHINE_REASONS = (
+    (re.compile(r"experience #(\d+)"), lambda m: _("experience record #%(id)s", id=m[1])),
+    (re.compile(r"complaint #(\d+)"), lambda m: _("complaint #%(id)s", id=m[1])),
+    (
+        re.compile(r"referral of customer #(\d+)"),
+        lambda m: _("referral of customer #%(id)s", id=m[1]),
+    ),
+    (re.compile(r"SMS reply: (.*)", re.S), lambda m: _("SMS reply: %(text)s", text=m[1])),
+)
+
+
+def history_reason(reason: str) -> str:
+    """An audit row's reason in the reader's language."""
+    for pattern, words in _MACHINE_REASONS:
+        if match := pattern.fullmatch(reason):
+            return words(match)
+    return reason
+
+
+def _tiers() -> list:
+    """The asset tiers, read once per request."""
+    if "asset_tiers" not in g:
+        g.asset_tiers = asset_tiers.current_tiers()
+    return g.asset_tiers
+
+
+def asset_tier(amount) -> str:
+    """The asset tier (资产分层) of an amount of liquid assets, as it reads."""
+    return asset_tiers.label(asset_tiers.tier_of(amount, _tiers()))
+
+
+def asset_tier_choices() -> list[tuple[int, str]]:
+    return [(t.number, asset_tiers.label(t)) for t in _tiers()]
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         mask_phone=mask_phone,
         money=money,
-        date=lambda d: format_date(d, "medium") if d else "—",
-        datetime=lambda d: format_datetime(d, "medium") if d else "—",
+        date=date_text,
+        datetime=time_text,
     )
     app.jinja_env.globals.update(
         label=label,
@@ -100,4 +140,7 @@ def register(app: Flask) -> None:
         current_locale=current_locale,
         can_see_customer=can_see_customer,
         history_value=history_value,
+        history_reason=history_reason,
+        asset_tier=asset_tier,
+        asset_tier_choices=asset_tier_choices,
     )

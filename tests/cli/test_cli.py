@@ -1,5 +1,6 @@
 """``flask crm ...`` commands."""
 
+import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
@@ -52,7 +53,8 @@ def _fingerprint():
     return [tuple(r) for r in rows]
 
 
-def test_demo_is_deterministic_per_seed_and_only_fills_an_empty_database(runner, app):
+def test_demo_is_deterministic_per_seed_and_only_fills_an_empty_database(runner, app, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     result = runner.invoke(args=["crm", "demo", "--customers", "60", "--seed", "5"])
     assert result.exit_code == 0, result.output
     first = _fingerprint()
@@ -114,3 +116,22 @@ def test_cli_speaks_chinese_in_a_chinese_shell(runner, world, monkeypatch):
         args=["crm", "create-user", "gina", "--branch", "无此网点", "--password", "long-enough"]
     )
     assert "网点" in result.output
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh_CN.UTF-8", ["已检查 3 位客户", "已计划", "资产门槛："]),
+        ("en_US.UTF-8", ["Examined 3 customers", "Planned", "Capability threshold:"]),
+    ],
+)
+def test_the_commands_report_in_the_shells_language(runner, world, monkeypatch, lang, said):
+    monkeypatch.setenv("LANG", lang)
+    retier = runner.invoke(args=["crm", "retier"])
+    plan = runner.invoke(args=["crm", "plan", "--days", "7"])
+    settings = runner.invoke(args=["crm", "settings"])
+    assert said[0] in retier.output and said[1] in plan.output
+    assert said[2] in settings.output
+    # No bare progress label when the output is not a terminal (a log, a pipe).
+    assert "Planning" not in plan.output and "正在计划" not in plan.output
+    assert "Re-tiering" not in retier.output and "重新分层" not in retier.output

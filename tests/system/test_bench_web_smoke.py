@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bench import lists, run, web
+from bench import lists, run, sorted_lists, web
 
 CUSTOMERS = 600
 VERDICT = re.compile(r"\| (meets|misses) \|")
@@ -32,6 +32,9 @@ def test_web_benchmark_reports_every_figure_per_backend(bench_urls, tmp_path):
     for r in results:
         assert len(r.lists) == len(lists.SCENARIOS)
         assert all(len(s.page_ms) == 5 and len(s.query_ms) == 5 for s in r.lists)
+        assert len(r.sorts) == len(sorted_lists.SCENARIOS) == 9
+        assert all(len(s.page_ms) == 5 and len(s.floor_ms) == 5 for s in r.sorts)
+        assert len(r.header_ms) == 5
         assert len(r.dossier_ms) == 5 and len(r.hello_ms) == 5 and len(r.layout_ms) == 5
         # Its sections in a few statements: the staff member, the profile (with its tags), the
         # history, the experiences, the policies, the budget, the moves, the unread count.
@@ -41,7 +44,7 @@ def test_web_benchmark_reports_every_figure_per_backend(bench_urls, tmp_path):
         assert len(r.rss_mb) == 2 and all(mb > 10 for mb in r.rss_mb)  # two real workers
 
     rows = run.web.summary_rows(results)
-    assert len(rows) == 10 and {row[1] for row in rows} == {"sqlite", "postgresql"}
+    assert len(rows) == 14 and {row[1] for row in rows} == {"sqlite", "postgresql"}
 
     lines = run.summary_lines("web", rows, datetime.now(UTC))
     run.write_summary(out, run.render_summary(lines, {"sqlite": "3"}, datetime.now(UTC)))
@@ -51,7 +54,8 @@ def test_web_benchmark_reports_every_figure_per_backend(bench_urls, tmp_path):
     assert report.index("## Summary") < report.index(web.HEADING)
     assert report.index("Intro.") < report.index("## Summary")
     assert "## Another benchmark\n\nKept." in report
-    assert len(VERDICT.findall(report.split(web.HEADING)[0])) == 10
+    assert len(VERDICT.findall(report.split(web.HEADING)[0])) == 14
+    assert "header search" in report and "by liquid assets" in report
     # Rewriting keeps one summary.
     run.write_summary(out, run.render_summary(lines, {"sqlite": "3"}, datetime.now(UTC)))
     assert out.read_text(encoding="utf-8").count("## Summary") == 1

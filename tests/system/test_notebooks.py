@@ -80,7 +80,10 @@ def matrix_rows(html: str) -> list[dict[str, list[int]]]:
     return tables
 
 
-def test_report_command_writes_the_matrix_and_its_charts_in_one_file(simulated, tmp_path):
+def test_report_command_writes_the_matrix_and_its_charts_in_one_file(
+    simulated, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the command speaks the shell's language
     out = tmp_path / "report.html"
     app = simulated.app()
     result = app.test_cli_runner().invoke(

@@ -75,6 +75,7 @@ OPERATIONS = [
     "POST /api/v1/experiences/{experience_id}/record",
     "GET /api/v1/quadrant-events",
     "GET /api/v1/quadrant-events/{event_id}",
+    "GET /api/v1/customers/{customer_id}/suggestions",
 ]
 CHINESE = re.compile("[\u4e00-\u9fff]")
 SETTINGS = settings(

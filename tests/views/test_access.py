@@ -13,6 +13,7 @@ OK, LOGIN, MISSING = 200, 302, 404
 # (url template, anonymous, alice: staff east, manager: east, carol: staff west, admin)
 MATRIX = [
     ("/healthz", OK, OK, OK, OK, OK),
+    ("/today", LOGIN, OK, OK, OK, OK),
     ("/customers", LOGIN, OK, OK, OK, OK),
     ("/customers?quadrant=pamper", LOGIN, OK, OK, OK, OK),
     ("/grid", LOGIN, OK, OK, OK, OK),
@@ -32,6 +33,10 @@ MATRIX = [
     ("/admin/branches/new", LOGIN, MISSING, MISSING, MISSING, OK),
     ("/admin/branches/{east}/edit", LOGIN, MISSING, MISSING, MISSING, OK),
     ("/admin/settings", LOGIN, MISSING, MISSING, MISSING, OK),
+    ("/admin/products", LOGIN, MISSING, OK, MISSING, OK),
+    ("/admin/products/export.csv", LOGIN, MISSING, OK, MISSING, OK),
+    ("/admin/products/new", LOGIN, MISSING, MISSING, MISSING, OK),
+    ("/admin/products/1/edit", LOGIN, MISSING, MISSING, MISSING, OK),
 ]
 ROLES = (None, "alice", "manager", "carol", "admin")
 

@@ -25,7 +25,7 @@ def test_opening_a_complaint_lowers_willingness_and_sets_the_answer_due(world, a
     )
     page = response.get_data(as_text=True)
     assert response.request.path == f"/customers/{customer.id}"
-    assert "Complaint recorded. A definite answer is due by 3/9/25, 9:30" in flash(page)
+    assert "Complaint recorded. A definite answer is due by Mar 9, 2025, 9:30" in flash(page)
     assert "满期金到账晚了三天" in page and "overdue" in text_of(page)
 
     db.session.expire_all()
@@ -112,7 +112,7 @@ def test_a_complaint_is_overdue_just_after_its_due_time_and_not_at_it(world, aut
     monkeypatch.setattr(complaints, "utcnow", lambda: due)
     at_due = auth.client.get("/complaints", headers=EN).get_data(as_text=True)
     assert f'data-complaint="{complaint.id}" class=""' in at_due
-    assert "3/9/25, 9:30" in at_due  # the due time in the branch's zone (UTC+8)
+    assert "Mar 9, 2025, 9:30" in at_due  # the due time in the branch's zone (UTC+8)
 
     monkeypatch.setattr(complaints, "utcnow", lambda: due + timedelta(seconds=1))
     after = auth.client.get("/complaints", headers=EN).get_data(as_text=True)

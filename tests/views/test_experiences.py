@@ -136,7 +136,7 @@ def test_agenda_puts_overdue_first(world, develop, auth):
     late = visit(world.alice, develop, local_today() - timedelta(days=3))
     today = visit(world.alice, develop)
     auth.login("alice")
-    page = auth.client.get("/agenda").get_data(as_text=True)
+    page = auth.client.get("/agenda").get_data(as_text=True).split("<main>")[1]  # not the nav
     assert page.index("逾期") < page.index("今日")
     assert page.index(f"/experiences/{late.id}/record") < page.index(
         f"/experiences/{today.id}/record"
@@ -168,7 +168,7 @@ def test_dossier_history_names_the_experience_and_its_approver(world, develop, a
     auth.login("alice")
     history = auth.client.get(f"/customers/{develop.id}").get_data(as_text=True)
     history = history[history.index('class="history"') :]
-    assert "客户体验 #" in history and "量身定制" in history
+    assert "体验记录 #" in history and "量身定制" in history
     assert "行长特批" in history
     approver = history[history.index("批准人") :]
     assert approver.index("Manager") < approver.index("</tr>")  # a name, not an id

@@ -405,7 +405,10 @@ def test_the_dossier_lists_its_open_call_backs_until_they_are_recorded(world, au
     assert "No call-back due." in section() and maturing.policy_number not in section()
 
 
-def test_the_demo_bank_gives_every_relationship_manager_follow_up_work(app, runner, auth):
+def test_the_demo_bank_gives_every_relationship_manager_follow_up_work(
+    app, runner, auth, monkeypatch
+):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the command speaks the shell's language
     from crm.models import Staff
     from crm.models.enums import Role
 

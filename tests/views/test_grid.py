@@ -5,9 +5,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from crm.core import jobs as queue
 from crm.extensions import db
 from crm.models import Customer
 from crm.models.enums import MoveCause, Quadrant
+from crm.scheduler import jobs as scheduler_jobs
 from crm.services.customers import tiering
 
 
@@ -100,4 +102,7 @@ def test_admin_changes_thresholds_in_the_ui(world, auth):
     assert ok.status_code == 302
     db.session.expire_all()
     assert tiering.current_thresholds().capability == Decimal("50000.00")
+    # The re-tier is queued for the scheduler process; run it here as that process would.
+    queue.run(queue.claim("test"), scheduler_jobs.LONG_WORK)
+    db.session.expire_all()
     assert db.session.get(Customer, world.alice_customer.id).quadrant == Quadrant.CULTIVATE

@@ -30,6 +30,24 @@ def test_switching_language_is_remembered_for_the_user(auth, world, app):
     assert "新建档案" in page
 
 
+def test_a_change_of_language_is_audited_as_other_staff_changes_are(auth, world):
+    import sqlalchemy as sa
+
+    from crm.extensions import db
+    from crm.models import AuditLog
+
+    auth.login("alice")
+    auth.client.post("/language", data={"language": "en"})
+    auth.client.post("/language", data={"language": "en"})  # no change, nothing recorded
+    auth.client.post("/language", data={"language": "xx"})  # not spoken, nothing recorded
+    rows = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.entity == "staff", AuditLog.field == "language")
+    ).all()
+    assert [(r.actor_id, r.entity_id, r.old_value, r.new_value) for r in rows] == [
+        (world.alice.id, world.alice.id, None, "en")
+    ]
+
+
 def test_dossier_uses_the_trade_terms_in_chinese(auth, world):
     auth.login("alice")
     page = auth.client.get(

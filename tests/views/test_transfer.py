@@ -80,6 +80,7 @@ def test_a_file_with_a_bad_row_is_checked_reported_and_then_imported_in_two_step
 
     # The rows with problems can be downloaded already, with the reasons.
     rejects = auth.client.get(f"/customers/import/{token}/rejects")
+    assert rejects.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     lines = list(csv.reader(io.StringIO(rejects.get_data().decode("utf-8-sig"))))
     assert lines[0] == [*HEADER, "reason"] and lines[1][:2] == ["钱多多", "12345"]
 

@@ -158,6 +158,17 @@ def update_staff(actor: Staff, staff: Staff, data: Mapping[str, Any]) -> dict:
     return changes
 
 
+def choose_language(staff: Staff, language: str | None) -> bool:
+    """A staff member's own choice of interface language (None: the browser's), audited as an
+    admin's change of it is; False for a language the app does not speak. The caller commits."""
+    if language is not None and language not in LANGUAGES:
+        return False
+    if staff.language != language:
+        audit.record(staff, "staff", staff.id, "update", {"language": (staff.language, language)})
+        staff.language = language
+    return True
+
+
 def _end_sessions_after(actor: Staff | None, staff: Staff, changes: dict) -> None:
     """A deactivated account is signed out everywhere; a new password signs its owner out
     everywhere but where it was changed (whoever knew the old one is out)."""

@@ -22,6 +22,7 @@ from crm.models import Customer, Staff, Tag
 from crm.models.base import utcnow
 from crm.models.enums import MoveCause
 from crm.services.customers import dossier_checks, referrals, tiering
+from crm.services.occasions import birthdays
 from crm.services.planning import planner
 
 # The fields a person edits; the order is the order of the change history.
@@ -29,6 +30,10 @@ DOSSIER_FIELDS = (
     "name",
     "gender",
     "birth_date",
+    "birthday_is_lunar",
+    "lunar_birth_month",
+    "lunar_birth_day",
+    "lunar_birth_leap",
     "phone",
     "email",
     "occupation",
@@ -175,6 +180,9 @@ def form_values(customer: Customer) -> dict[str, Any]:
     values["tags"] = ", ".join(customer.tag_names)
     for field in ("gender", "risk_level", "channel"):
         values[field] = values[field].value if values[field] else ""
+    month, day = customer.lunar_birth_month, customer.lunar_birth_day
+    lunar = birthdays.LunarDay(month, day, bool(customer.lunar_birth_leap)) if month else None
+    values["lunar_birthday"] = str(lunar) if lunar and day else ""
     # The full number is not shown for editing (it is personal data); empty keeps it.
     values["phone"] = ""
     return values

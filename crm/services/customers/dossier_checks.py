@@ -23,6 +23,7 @@ from crm.core.clock import local_today
 from crm.core.inputs import (
     MAX_AMOUNT,
     as_id,
+    date_refusal,
     parse_amount,
     refuse_control_characters,
     refuse_too_long,
@@ -32,6 +33,7 @@ from crm.extensions import db
 from crm.models import Branch, Customer, Staff
 from crm.models.enums import Channel, Gender, RiskLevel
 from crm.services.customers import referrals, willingness
+from crm.services.occasions import birthdays
 
 MAX_ASSETS = MAX_AMOUNT  # ¥1 trillion: beyond this it is a typing error
 MAX_TAGS = 20
@@ -101,6 +103,7 @@ def check(
     _check_name(data, out, errors)
     _check_contact(data, customer, batch.phone_region, out, errors)
     _check_profile(data, batch.today, out, errors)
+    _check_lunar_birthday(data, customer, out, errors)
     _check_assets(data, batch.today, out, errors)
     _check_willingness(data, out, errors)
     _check_choices(data, out, errors)
@@ -172,6 +175,48 @@ def _check_profile(data: Mapping[str, Any], today: date, out: dict, errors: dict
     out["birth_date"] = birth_date
 
 
+def _check_lunar_birthday(
+    data: Mapping[str, Any], customer: Customer | None, out: dict, errors: dict
+) -> None:
+    """A birthday kept by the lunar calendar (农历生日): its lunar month and day ("4-12", a
+    leap month "闰4-12"), read from the birth date when left empty. A date that does not
+    exist in the year of birth (a 30th of a short month, a leap month that year lacks) is
+    refused, and so is one that is not the birth date's. Left out (the API, imports), the
+    dossier keeps what it had."""
+    keep = customer is not None and "birthday_is_lunar" not in data
+    is_lunar = bool(customer.birthday_is_lunar if keep else data.get("birthday_is_lunar"))
+    out["birthday_is_lunar"] = is_lunar
+    out["lunar_birth_month"] = out["lunar_birth_day"] = out["lunar_birth_leap"] = None
+    if keep:
+        for field in ("lunar_birth_month", "lunar_birth_day", "lunar_birth_leap"):
+            out[field] = getattr(customer, field)
+        return
+    if not is_lunar or "birth_date" in errors:
+        return
+    born = out.get("birth_date")
+    text = (data.get("lunar_birthday") or "").strip()
+    if not text and born is None:
+        errors["lunar_birthday"] = _l("Enter the lunar birthday (month-day) or the birth date.")
+        return
+    try:
+        lunar = birthdays.parse_lunar(text) if text else birthdays.lunar_of(born)[1]
+        if born is not None:
+            year = birthdays.lunar_of(born)[0]
+            if birthdays.to_solar(year, lunar) != born:
+                errors["lunar_birthday"] = _l("This lunar birthday is not the birth date's.")
+                return
+        elif not birthdays.exists_in_some_year(lunar):
+            raise birthdays.NoSuchLunarDate(text)
+    except birthdays.NoSuchLunarDate:
+        errors["lunar_birthday"] = _l(
+            "This lunar date does not exist in the year of birth (a 30th of a month of 29 "
+            "days, or a leap month the year does not have)."
+        )
+        return
+    out["lunar_birth_month"], out["lunar_birth_day"] = lunar.month, lunar.day
+    out["lunar_birth_leap"] = lunar.leap
+
+
 def _check_assets(data: Mapping[str, Any], today: date, out: dict, errors: dict) -> None:
     """Liquid assets in yuan to the fen, and the day they were known."""
     raw = data.get("liquid_assets")
@@ -187,6 +232,8 @@ def _check_assets(data: Mapping[str, Any], today: date, out: dict, errors: dict)
     as_of = data.get("assets_as_of")
     if as_of is not None and as_of > today:
         errors["assets_as_of"] = _l("The as-of date cannot be in the future.")
+    elif as_of is not None and (refusal := date_refusal(as_of, latest=today)) is not None:
+        errors["assets_as_of"] = refusal
     out["assets_as_of"] = as_of
 
 

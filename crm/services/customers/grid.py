@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from crm.extensions import db
 from crm.models import Customer, QuadrantEvent, Staff
 from crm.models.base import utcnow
 from crm.models.enums import Channel, Quadrant
+from crm.services.customers import asset_tiers
 
 RECENT_DAYS = 30
 
@@ -24,6 +25,8 @@ class Cell:
     liquid_assets: Decimal = Decimal("0.00")
     moved_in: int = 0
     moved_out: int = 0
+    # Customers per asset tier (资产分层), by the tier's number.
+    tiers: dict[int, int] = field(default_factory=dict)
 
 
 def _scope(
@@ -59,6 +62,17 @@ def grid(
         # SUM keeps the Money type, so this is exact Decimal yuan on both databases.
         cells[Quadrant(quadrant)].customers = count
         cells[Quadrant(quadrant)].liquid_assets = assets or Decimal("0.00")
+    tiers = asset_tiers.current_tiers()
+    for cell in cells.values():
+        cell.tiers = {t.number: 0 for t in tiers}
+    tier = asset_tiers.tier_number(tiers)
+    split = (
+        sa.select(Customer.quadrant, tier, sa.func.count())
+        .where(scope)
+        .group_by(Customer.quadrant, tier)
+    )
+    for quadrant, number, count in db.session.execute(split):
+        cells[Quadrant(quadrant)].tiers[number] = count
     since = (now or utcnow()) - timedelta(days=RECENT_DAYS)
     moves = (
         sa.select(QuadrantEvent.from_quadrant, QuadrantEvent.to_quadrant, sa.func.count())

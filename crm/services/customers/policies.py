@@ -15,6 +15,7 @@ from crm.core.inputs import (
     InvalidInput,
     flush_or_explain,
     is_taken,
+    latest_date,
     parse_amount,
     refuse_control_characters,
     refuse_too_long,
@@ -112,6 +113,10 @@ def clean_policy(
         errors["start_date"] = _l("The start date is implausibly early; check the year.")
     if start is not None and maturity is not None and maturity <= start:
         errors["maturity_date"] = _l("The maturity date must come after the start date.")
+    elif maturity is not None and maturity > latest_date():
+        errors["maturity_date"] = _l(
+            "The maturity date is more than a hundred years ahead; check the year."
+        )
     out["start_date"], out["maturity_date"] = start, maturity
 
     sold = policy is None or (

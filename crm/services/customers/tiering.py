@@ -17,7 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from crm.core import audit, reads
+from crm.core import audit, jobs, reads
 from crm.core.inputs import InvalidInput, parse_amount
 from crm.extensions import db
 from crm.models import Customer, Experience, QuadrantEvent, Setting, Staff
@@ -283,10 +283,26 @@ def change_thresholds(
     thresholds: Thresholds,
     progress: Callable[[int, int], None] | None = None,
 ) -> RetierSummary:
-    """Store new thresholds and re-tier everyone under them (commits)."""
+    """Store new thresholds and re-tier everyone under them, here and now (commits): the
+    command line's way, with its progress bar. Refused while a re-tier is queued or running,
+    which would otherwise finish under the thresholds it was queued with."""
+    refuse_while_retiering()
     save_thresholds(actor, thresholds)
     db.session.commit()
     return retier_all(thresholds, actor=actor, progress=progress)
+
+
+def refuse_while_retiering() -> None:
+    """``InvalidInput`` while a queued re-tier (crm.core.jobs) is not done."""
+    if jobs.under_way() is not None:
+        raise InvalidInput(
+            {
+                "thresholds": _l(
+                    "Customers are still being re-tiered under the last change. "
+                    "Wait until it is done, then save again."
+                )
+            }
+        )
 
 
 # --- history ---------------------------------------------------------------------------

@@ -137,6 +137,16 @@ def open_callbacks_query(owner_id: int) -> sa.Select:
     )
 
 
+def done_on(staff_id, day) -> sa.Select:
+    """How many call-backs a staff member recorded on ``day`` (the quota's progress); either
+    may be a bound parameter."""
+    return (
+        sa.select(sa.func.count())
+        .select_from(MaturityCallback)
+        .where(MaturityCallback.recorded_by_id == staff_id, MaturityCallback.recorded_on == day)
+    )
+
+
 def day_of_callbacks(user: Staff, today: date | None = None, limit: int = 100) -> DayOfCallbacks:
     """The call-backs a staff member owes: the customers they own whose policies mature,
     earliest maturity first (most urgent), with the day's quota and how many are done."""
@@ -151,11 +161,7 @@ def day_of_callbacks(user: Staff, today: date | None = None, limit: int = 100) -
         .limit(limit)
     ).all()
     open_count = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    done_today = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(MaturityCallback)
-        .where(MaturityCallback.recorded_by_id == user.id, MaturityCallback.recorded_on == today)
-    )
+    done_today = db.session.scalar(done_on(user.id, today))
     return DayOfCallbacks(list(rows), open_count or 0, done_today or 0, daily_quota(), today)
 
 

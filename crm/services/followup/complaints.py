@@ -20,7 +20,12 @@ from flask_babel import lazy_gettext as _l
 
 from crm.core import access, audit, reads
 from crm.core.access import customer_scope
-from crm.core.inputs import InvalidInput, refuse_control_characters, refuse_too_long
+from crm.core.inputs import (
+    InvalidInput,
+    date_refusal,
+    refuse_control_characters,
+    refuse_too_long,
+)
 from crm.core.revisions import flush_revision, require_version
 from crm.extensions import db
 from crm.models import Complaint, Customer, Staff
@@ -68,6 +73,10 @@ def _when(data: Mapping[str, Any], name: str, errors: dict, now: datetime) -> da
         return now
     if not isinstance(value, datetime) or value.tzinfo is None:
         errors[name] = _l("Enter a date and time.")
+        return now
+    refusal = date_refusal(value)
+    if refusal is not None:
+        errors[name] = refusal
         return now
     if value > now + timedelta(minutes=1):
         errors[name] = _l("This time is in the future.")

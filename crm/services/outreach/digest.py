@@ -17,24 +17,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import LazyString, force_locale, format_date, format_datetime
+from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm.core.clock import business_zone, local_today
+from crm.core.dates import date_text, time_text
 from crm.extensions import db
 from crm.labels import TOUCHPOINT
 from crm.models import (
+    ChurnScoreDay,
     Complaint,
     Customer,
     Experience,
     GroupEvent,
     MaturityCallback,
+    Notification,
     Policy,
     Staff,
 )
 from crm.models.base import utcnow
-from crm.models.enums import NotificationKind, Touchpoint
+from crm.models.enums import ChurnLevel, NotificationKind, RelationshipStatus, Touchpoint
 from crm.services.followup import calls
 from crm.services.outreach import inbox
 from crm.services.planning import agenda
@@ -91,7 +94,7 @@ def _experience_line(
             "%(name)s — %(what)s, due %(date)s",
             name=name,
             what=what,
-            date=format_date(due_on, "medium"),
+            date=date_text(due_on),
         )
 
     return LazyString(render)
@@ -162,7 +165,7 @@ def _callback_line(name: str, number: str, maturity: date) -> LazyString:
             "%(name)s — policy %(number)s matures %(date)s",
             name=name,
             number=number,
-            date=format_date(maturity, "medium"),
+            date=date_text(maturity),
         )
     )
 
@@ -200,15 +203,67 @@ def _complaint_line(name: str, due: datetime) -> LazyString:
         lambda: _(
             "%(name)s — answer due %(when)s",
             name=name,
-            when=format_datetime(due, "short"),
+            when=time_text(due),
         )
     )
+
+
+def _last_digest_day(today: date) -> date:
+    """The day of the last digest before today's (yesterday when there was none)."""
+    zone = business_zone()
+    start = datetime(today.year, today.month, today.day, tzinfo=zone)
+    last = db.session.scalar(
+        sa.select(sa.func.max(Notification.created_at)).where(
+            Notification.kind == NotificationKind.DIGEST, Notification.created_at < start
+        )
+    )
+    return last.astimezone(zone).date() if last else today - timedelta(days=1)
+
+
+def churn_sections(recipients: sa.Select, today: date) -> dict[int, list[Section]]:
+    """Customers whose churn risk became high since the last digest and is high still (流失
+    预警; the nightly ``churn_score`` job writes a history row on each day a score changes)."""
+    rose = (
+        sa.select(ChurnScoreDay.customer_id)
+        .where(
+            ChurnScoreDay.scored_on > _last_digest_day(today),
+            ChurnScoreDay.scored_on <= today,
+            ChurnScoreDay.level == ChurnLevel.HIGH,
+            sa.or_(
+                ChurnScoreDay.previous_level.is_(None),
+                ChurnScoreDay.previous_level != ChurnLevel.HIGH,
+            ),
+        )
+        .distinct()
+    )
+    rows = db.session.execute(
+        sa.select(Customer.owner_id, Customer.name, Customer.churn_score)
+        .where(
+            Customer.id.in_(rose),
+            Customer.owner_id.in_(recipients),
+            Customer.churn_level == ChurnLevel.HIGH,
+            Customer.relationship_status != RelationshipStatus.LOST,
+        )
+        .order_by(Customer.owner_id, Customer.churn_score.desc(), Customer.id)
+        .execution_options(yield_per=2_000)
+    )
+    found: dict[int, Section] = {}
+    for owner_id, name, score in rows:
+        if owner_id not in found:
+            found[owner_id] = Section(_l("Became high churn risk"))
+        found[owner_id].add(_churn_line(name, score))
+    return {owner_id: [section] for owner_id, section in found.items()}
+
+
+def _churn_line(name: str, score: int) -> LazyString:
+    return LazyString(lambda: _("%(name)s — churn risk %(score)d", name=name, score=score))
 
 
 DIGEST_PROVIDERS: tuple[DigestProvider, ...] = (
     agenda_sections,
     complaint_sections,
     callback_sections,
+    churn_sections,
 )
 
 

@@ -20,7 +20,7 @@ from flask import current_app
 from crm.extensions import db
 from crm.models import Customer, OutboxMessage
 from crm.models.base import utcnow
-from crm.models.enums import MessagePurpose, OutboxStatus
+from crm.models.enums import MessagePurpose, OutboxStatus, RelationshipStatus
 from crm.providers.base import ProviderError, SmsProvider
 from crm.services.outreach import sms_rules
 from crm.services.outreach.reconcile import reconcile
@@ -161,13 +161,15 @@ def _recent_sends(
 
 
 def _reachable(customer_ids: set[int]) -> set[int]:
-    """The customers among ``customer_ids`` who consent to marketing SMS and have not opted out."""
+    """The customers among ``customer_ids`` who consent to marketing SMS, have not opted out
+    and are not lost (流失)."""
     return set(
         db.session.scalars(
             sa.select(Customer.id).where(
                 ids_in(Customer.id, customer_ids),
                 Customer.sms_consent.is_(True),
                 Customer.sms_opt_out_at.is_(None),
+                Customer.relationship_status != RelationshipStatus.LOST,
             )
         )
     )

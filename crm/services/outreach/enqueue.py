@@ -19,7 +19,13 @@ from crm.core.idempotent import insert_new
 from crm.extensions import db
 from crm.models import Customer, Experience, OutboxMessage, SmsTemplate, Staff
 from crm.models.base import utcnow
-from crm.models.enums import ExperienceStatus, MessagePurpose, OutboxStatus, Touchpoint
+from crm.models.enums import (
+    ExperienceStatus,
+    MessagePurpose,
+    OutboxStatus,
+    RelationshipStatus,
+    Touchpoint,
+)
 from crm.services.outreach import sms_rules, sms_templates
 
 # Overdue routine contacts older than this are not sent late; the planner plans the next.
@@ -39,7 +45,7 @@ def _due_contacts(today: date, after_id: int, chunk: int) -> list[sa.Row]:
     """The next ``chunk`` routine contacts due by ``today`` (and not too late) that have no
     outbox row yet, in id order from ``after_id``: (experience id, customer, owner)."""
     return db.session.execute(
-        sa.select(Experience.id, Customer, Staff)
+        sa.select(Experience.id, Customer, Staff, Experience.occasion)
         .join(Customer, Customer.id == Experience.customer_id)
         .join(Staff, Staff.id == Customer.owner_id)
         .where(
@@ -48,11 +54,33 @@ def _due_contacts(today: date, after_id: int, chunk: int) -> list[sa.Row]:
             Experience.status == ExperienceStatus.PLANNED,
             Experience.due_on <= today,
             Experience.due_on >= today - LATE_LIMIT,
+            # A greeting is sent on its day or not at all.
+            sa.or_(Experience.occasion.is_(None), Experience.due_on == today),
+            # A lost customer (流失) is sent nothing, whatever is still planned.
+            Customer.relationship_status != RelationshipStatus.LOST,
             ~sa.exists().where(OutboxMessage.experience_id == Experience.id),
         )
         .order_by(Experience.id)
         .limit(chunk)
     ).all()
+
+
+def _last_topics(customer_ids: set[int]) -> dict[int, str]:
+    """Each customer's latest marketing SMS's template, so the next is of another topic."""
+    latest = (
+        sa.select(sa.func.max(OutboxMessage.id))
+        .where(
+            OutboxMessage.customer_id.in_(customer_ids),
+            OutboxMessage.purpose == MessagePurpose.MARKETING,
+        )
+        .group_by(OutboxMessage.customer_id)
+    )
+    rows = db.session.execute(
+        sa.select(OutboxMessage.customer_id, OutboxMessage.template_key).where(
+            OutboxMessage.id.in_(latest)
+        )
+    )
+    return dict(rows.all())
 
 
 def _marketing_row(
@@ -62,9 +90,16 @@ def _marketing_row(
     templates: list[SmsTemplate],
     not_before: datetime,
     now: datetime,
+    occasion: str | None = None,
+    last: str | None = None,
 ) -> dict:
-    """The outbox row of one routine contact, rendered from the template chosen for it."""
-    template = sms_templates.choose_template(templates, customer, experience_id)
+    """The outbox row of one routine contact, rendered from the template chosen for it (the
+    occasion's, for a greeting)."""
+    template = None
+    if occasion is not None:
+        template = sms_templates.occasion_template(templates, customer, occasion)
+    if template is None:
+        template = sms_templates.choose_template(templates, customer, experience_id, last)
     return {
         "idempotency_key": experience_key(experience_id),
         "purpose": MessagePurpose.MARKETING,
@@ -90,9 +125,19 @@ def enqueue_due(today: date | None = None, now: datetime | None = None, chunk: i
     queued = 0
     last_id = 0
     while batch := _due_contacts(today, last_id, chunk):
+        last = _last_topics({customer.id for _, customer, _, _ in batch})
         rows = [
-            _marketing_row(experience_id, customer, owner, templates, not_before, now)
-            for experience_id, customer, owner in batch
+            _marketing_row(
+                experience_id,
+                customer,
+                owner,
+                templates,
+                not_before,
+                now,
+                occasion,
+                last.get(customer.id),
+            )
+            for experience_id, customer, owner, occasion in batch
         ]
         queued += _insert_ignoring_duplicates(rows)
         db.session.commit()

@@ -11,10 +11,11 @@ import logging
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from crm.core.clock import local_today
+from crm.core.dates import date_text
 from crm.extensions import db
 from crm.labels import TOUCHPOINT
 from crm.models import Customer, Experience, GroupEvent, Staff
@@ -54,7 +55,7 @@ def render_reminder(
     locale = inbox.locale_of(staff)
     with force_locale(locale):
         category = TOUCHPOINT[experience.category]
-        when = format_date(experience.due_on, "medium")
+        when = date_text(experience.due_on)
         title = _("Tomorrow: %(name)s (%(category)s)", name=customer.name, category=category)
         lines = [
             _(

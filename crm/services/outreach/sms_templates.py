@@ -22,17 +22,40 @@ def greeting(customer: Customer, locale: str) -> str:
     return name
 
 
+# Greetings (crm.services.planning.greetings) have a template each, keyed by the occasion:
+# ``occasion.birthday``, and ``occasion.birthday.personal`` for closer customers.
+OCCASION_PREFIX = "occasion."
+
+
 def choose_template(
-    templates: list[SmsTemplate], customer: Customer, experience_id: int
+    templates: list[SmsTemplate], customer: Customer, experience_id: int, last: str | None = None
 ) -> SmsTemplate:
     """Rotate through the topics the customer's willingness suits; closer customers get the
-    personal ones every other time (seed 004: from templated to personal)."""
+    personal ones every other time (seed 004: from templated to personal). A customer never
+    gets the topic of their ``last`` SMS twice in a row while another suits them."""
+    templates = [t for t in templates if not t.key.startswith(OCCASION_PREFIX)]
     suited = [t for t in templates if t.min_willingness <= customer.willingness]
     personal = [t for t in suited if t.min_willingness > 0]
-    if personal and experience_id % 2 == 0:
-        return personal[(experience_id // 2) % len(personal)]
     general = [t for t in suited if t.min_willingness == 0] or suited
-    return general[experience_id % len(general)]
+    if personal and experience_id % 2 == 0:
+        chosen = personal[(experience_id // 2) % len(personal)]
+    else:
+        chosen = general[experience_id % len(general)]
+    others = [t for t in suited if t.key != last]
+    if chosen.key == last and others:
+        chosen = others[experience_id % len(others)]
+    return chosen
+
+
+def occasion_template(
+    templates: list[SmsTemplate], customer: Customer, occasion: str
+) -> SmsTemplate | None:
+    """The greeting for ``occasion``: the personal one if the customer is close enough."""
+    by_key = {t.key: t for t in templates}
+    personal = by_key.get(f"{OCCASION_PREFIX}{occasion}.personal")
+    if personal is not None and personal.min_willingness <= customer.willingness:
+        return personal
+    return by_key.get(f"{OCCASION_PREFIX}{occasion}")
 
 
 def marketing_text(body: str) -> str:

@@ -74,6 +74,28 @@ def usage_by_customer(today: date) -> sa.Select:
     )
 
 
+@functools.cache
+def _used_by_statement() -> sa.Select:
+    return (
+        sa.select(
+            Experience.customer_id,
+            sa.type_coerce(
+                sa.func.sum(committed_cost() + spent_cost()), Experience.planned_cost.type
+            ),
+        )
+        .where(
+            Experience.customer_id.in_(sa.bindparam("ids", expanding=True)),
+            _counted_after(sa.bindparam("start", type_=sa.Date)),
+        )
+        .group_by(Experience.customer_id)
+    )
+
+
+def used_by(ids: list[int], today: date) -> dict[int, Decimal]:
+    """Committed + spent per customer of ``ids`` (a page's few; absent: nothing used)."""
+    return dict(reads.rows(_used_by_statement(), ids=ids, start=window_start(today)))
+
+
 @dataclass(frozen=True)
 class Budget:
     limit: Decimal

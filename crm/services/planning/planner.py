@@ -25,8 +25,16 @@ from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import Customer, Experience, TouchpointRule
 from crm.models.base import utcnow
-from crm.models.enums import PLANNED_MARKS, ExperienceStatus, Mark, PlanOrigin, Touchpoint
-from crm.services.planning import budget, matrix
+from crm.models.enums import (
+    PLANNED_MARKS,
+    ExperienceStatus,
+    Mark,
+    PlanOrigin,
+    RelationshipStatus,
+    Touchpoint,
+)
+from crm.services.occasions import calendar
+from crm.services.planning import budget, greetings, holidays, matrix
 
 
 @dataclass
@@ -52,19 +60,35 @@ def _later(a: sa.ColumnElement, b: sa.ColumnElement) -> sa.ColumnElement:
     return sa.func.greatest(a, b)
 
 
-def _candidates(rule: matrix.PlannedRule, today: date, until: date, in_range) -> sa.Select:
-    """Every slot of one cadence rule from each customer's next due date up to ``until``."""
+# Days between the first experiences of two categories with the same cadence (a prime, so
+# that no common interval lines them up again).
+_SPREAD_STEP = 7
+
+
+def _candidates(
+    rule: matrix.PlannedRule, today: date, until: date, in_range, next_of_each: bool = False
+) -> sa.Select:
+    """Every slot of one cadence rule from each customer's next due date up to ``until``
+    (``next_of_each``: and the next one, wherever it falls)."""
     today_ = sa.literal(today, sa.Date)
     latest = (
         sa.select(sa.func.max(Experience.due_on))
         .where(Experience.customer_id == Customer.id, Experience.category == rule.category)
         .scalar_subquery()
     )
-    first = _add_days(today_, Customer.id % rule.interval_days)
+    # A first one falls somewhere in the first interval, by customer and by category: a new
+    # bank is not all visited on one day, nor one customer's new categories all on one day.
+    spread = list(Touchpoint).index(rule.category) * _SPREAD_STEP
+    first = _add_days(today_, (Customer.id + spread) % rule.interval_days)
     start = _later(
         sa.func.coalesce(_add_days(latest, sa.literal(rule.interval_days)), first), today_
     )
-    where = [Customer.quadrant == rule.quadrant, in_range]
+    # A lost customer (流失, crm.services.retention) is planned nothing more.
+    where = [
+        Customer.quadrant == rule.quadrant,
+        Customer.relationship_status != RelationshipStatus.LOST,
+        in_range,
+    ]
     if rule.category == Touchpoint.ROUTINE:
         where.append(reachable_by_sms())
     anchors = sa.select(Customer.id.label("customer_id"), start.label("start")).where(*where)
@@ -83,15 +107,21 @@ def _candidates(rule: matrix.PlannedRule, today: date, until: date, in_range) ->
         )
         .select_from(anchors)
         .join(step, sa.true())
-        .where(due <= sa.literal(until, sa.Date))
+        .where(
+            sa.or_(due <= sa.literal(until, sa.Date), step.c.k == 0)
+            if next_of_each and rule.category != Touchpoint.ROUTINE
+            else due <= sa.literal(until, sa.Date)
+        )
     )
 
 
 def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) -> int:
     """Cancel planned experiences from today on that the customer's quadrant no longer allows:
     a "never" category (unless a manager approved it), a cadence-planned category the
-    quadrant no longer plans, SMS to a customer who can no longer receive them."""
+    quadrant no longer plans, SMS to a customer who can no longer receive them; and every
+    one of a lost customer's."""
     not_allowed = sa.or_(
+        Customer.relationship_status == RelationshipStatus.LOST,
         sa.and_(Experience.approved_by_id.is_(None), TouchpointRule.mark == Mark.NEVER),
         sa.and_(
             Experience.origin == PlanOrigin.CADENCE,
@@ -139,9 +169,11 @@ def plan_contacts(
     chunk: int = 100_000,
     commit: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    next_of_each: bool = False,
 ) -> PlanSummary:
     """Fill every customer's plan (those in ``scope``) up to ``until``; commits per range of
-    customers unless ``commit`` is False (then the caller commits)."""
+    customers unless ``commit`` is False (then the caller commits). ``next_of_each`` plans
+    the next experience of every category even when it falls after ``until``."""
     today = today or local_today()
     summary = PlanSummary(cancelled=cancel_disallowed(today, scope))
     if commit:
@@ -165,7 +197,7 @@ def plan_contacts(
             Customer.id.between(start, end), scope if scope is not None else sa.true()
         )
         candidates = sa.union_all(
-            *(_candidates(r, today, until, in_range) for r in rules)
+            *(_candidates(r, today, until, in_range, next_of_each) for r in rules)
         ).subquery()
         used = (
             budget.usage_by_customer(today)
@@ -228,6 +260,14 @@ def plan_contacts(
         if progress:
             progress(end - low + 1, high - low + 1)
         start = end + 1
+    # Nothing but SMS on a public holiday: to the working day before (planning.holidays).
+    holidays.move_off_holidays(today, until, scope)
+    # Greetings on the customers' occasions, within the weekly cap (planning.greetings).
+    greeted, gave_way = greetings.plan_greetings(today, until, scope)
+    summary.planned += greeted
+    summary.cancelled += gave_way
+    if commit:
+        db.session.commit()
     return summary
 
 
@@ -239,8 +279,49 @@ def horizon(today: date | None = None) -> date:
 
 
 def replan_customer(customer: Customer, today: date | None = None) -> PlanSummary:
-    """After a move: cancel what the new quadrant does not allow and refill (no commit)."""
+    """After a move: cancel what the new quadrant does not allow and refill (no commit). The
+    next experience of each category the new quadrant plans is kept in view, even beyond the
+    horizon (a visit that just took place is followed by the next one), and no two of the
+    customer's experiences but SMS share a day."""
     today = today or local_today()
-    return plan_contacts(
-        horizon(today), today=today, scope=Customer.id == customer.id, commit=False
+    summary = plan_contacts(
+        horizon(today),
+        today=today,
+        scope=Customer.id == customer.id,
+        commit=False,
+        next_of_each=True,
     )
+    _unstack(customer, today)
+    return summary
+
+
+def _unstack(customer: Customer, today: date) -> None:
+    """Move each cadence-planned experience that shares a day with another (SMS aside) to
+    the next free working day; the strategic keep their day first, and what staff planned by hand
+    or an invitation never moves."""
+    rows = db.session.scalars(
+        sa.select(Experience)
+        .where(
+            Experience.customer_id == customer.id,
+            Experience.status == ExperienceStatus.PLANNED,
+            Experience.due_on >= today,
+            Experience.category != Touchpoint.ROUTINE,
+        )
+        # Read afresh: the set-based planning above changed rows the session may hold.
+        .execution_options(populate_existing=True)
+    ).all()
+    marks = {
+        r.category: r.priority for r in matrix.planned_rules() if r.quadrant == customer.quadrant
+    }
+    movable = [e for e in rows if e.origin == PlanOrigin.CADENCE]
+    taken = {e.due_on for e in rows if e.origin != PlanOrigin.CADENCE}
+    for experience in sorted(
+        movable, key=lambda e: (e.due_on, marks.get(e.category, 9), e.category.value)
+    ):
+        day = experience.due_on
+        while day in taken or calendar.is_holiday(day):  # nor onto a public holiday
+            day += timedelta(days=1)
+        if day != experience.due_on:
+            experience.due_on = day
+        taken.add(day)
+    db.session.flush()

@@ -1,1 +1,2 @@
-"""Churn warning: a customer's relationship status (active, dormant, lost) and the risk of losing them."""
+"""Churn warning (流失预警): the relationship status (active, dormant, lost) and the risk
+of losing a customer."""

@@ -21,7 +21,15 @@ from crm.core.clock import local_today
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.models import Complaint, Customer, Experience, MaturityCallback, Policy, Staff
-from crm.models.enums import CallbackIntent, ExperienceStatus, Gender, Mark, Role, Touchpoint
+from crm.models.enums import (
+    CallbackIntent,
+    ExperienceStatus,
+    Gender,
+    Mark,
+    RelationshipStatus,
+    Role,
+    Touchpoint,
+)
 from crm.services.customers import dossier, willingness
 from crm.services.experiences import plans, recording
 from crm.services.followup import calls, complaints
@@ -175,7 +183,10 @@ def customers_act(world: World, day: date, counts: Counter) -> None:
             Customer.willingness,
             Customer.sms_consent,
             Customer.sms_opt_out_at.is_(None),
-        ).order_by(Customer.id)
+        )
+        # A customer who left does nothing more.
+        .where(Customer.relationship_status != RelationshipStatus.LOST)
+        .order_by(Customer.id)
     ).all()
     discretionary = {
         quadrant: category

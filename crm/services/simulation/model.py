@@ -37,11 +37,23 @@ Routine SMS get no response: dispatch closes them as held.
   (``INTENTS``): participating .20 new policy, .28 deposit, .12 renew, .18 surrender, .12
   undecided, .10 unreachable; universal life .10 / .12 / .40 / .16 / .12 / .10; other
   policies .15 / .15 / .35 / .10 / .15 / .10.
+- Attrition (``attrition``): a customer not lost leaves on a day with the hazard
+  0.0002 × exp(0.008 × days without a liked experience (at most 365) + 0.5 × negative
+  responses in 180 days + 1.2 × complaints overdue + 1.0 × policies matured in 90 days
+  without a call-back − 0.6 × experiences liked in 90 days); the owner marks them lost, the
+  reason assets moved .45, surrendered .25, moved away .15, other .10, deceased .05.
 """
 
 from __future__ import annotations
 
-from crm.models.enums import CallbackIntent, ProductType, Quadrant, Response, Touchpoint
+from crm.models.enums import (
+    CallbackIntent,
+    LostReason,
+    ProductType,
+    Quadrant,
+    Response,
+    Touchpoint,
+)
 
 RESPONSE_ORDER = (
     Response.ENTHUSIASTIC,
@@ -94,6 +106,19 @@ SATISFIED = 0.85
 REFERRAL_FROM = 75
 REFERRAL_A_MONTH = 0.015
 OPT_OUT_A_MONTH = 0.001
+ATTRITION_BASE = 0.0002
+ATTRITION_SILENCE = 0.008
+ATTRITION_NEGATIVE = 0.5
+ATTRITION_COMPLAINT = 1.2
+ATTRITION_MATURED = 1.0
+ATTRITION_LIKED = 0.6
+LOST_REASONS = (
+    (LostReason.ASSETS_MOVED, 0.45),
+    (LostReason.SURRENDERED, 0.25),
+    (LostReason.MOVED_AWAY, 0.15),
+    (LostReason.OTHER, 0.10),
+    (LostReason.DECEASED, 0.05),
+)
 # A staff member's call-backs a day, as a share of the quota (never past the quota).
 CALLBACK_CAPACITY = (0.6, 1.2)
 

@@ -21,7 +21,8 @@ A day, in the business's zone (the scheduler's times where it runs the job):
 - 10:00–17:00 the staff: record the experiences due (their outcome, response, cost and at
   times a revised asset figure), plan an occasional discretionary one, make call-backs up to
   the daily quota, open and answer complaints, re-assess willingness, revise dossiers, open
-  dossiers for referred customers; customers reply "R" to opt out now and then.
+  dossiers for referred customers; customers reply "R" to opt out now and then, and some
+  leave (``attrition``), marked lost by their owners.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from crm.services.followup import calls
 from crm.services.outreach import digest, enqueue, reminders
 from crm.services.outreach.dispatch import dispatch
 from crm.services.planning import planner
-from crm.services.simulation import behaviour, demo
+from crm.services.simulation import attrition, behaviour, demo
 from crm.services.simulation.world import World
 
 
@@ -127,6 +128,8 @@ def live_day(world: World, day: date, counts: Counter) -> None:
         behaviour.make_callbacks(world, day, counts)
     with world.at(day, time(13, 0)):
         behaviour.customers_act(world, day, counts)
+    with world.at(day, time(13, 30)):
+        attrition.customers_leave(world, day, counts)
     with world.at(day, time(14, 0)) as now:
         counts["sms_sent"] += dispatch(now, provider=world.sms, mailer=world.mail).sent
     with world.at(day, time(15, 0)):

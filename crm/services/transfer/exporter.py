@@ -127,7 +127,8 @@ def _phone(e164: str, masked: bool) -> str:
 def rows(export: Export, *, as_text: bool) -> Iterator[list[Any]]:
     """Each customer as a row of ``FIELDS``; ``as_text`` for CSV, else typed for XLSX."""
     # Labels and names once, not once per row.
-    owners = dict(db.session.execute(sa.select(Staff.id, Staff.username)).all())
+    # The owner as people know them (the import reads a display name back, or a username).
+    owners = dict(db.session.execute(sa.select(Staff.id, Staff.display_name)).all())
     branches = dict(db.session.execute(sa.select(Branch.id, Branch.name)).all())
     names = {
         kind: {key: str(text) for key, text in table.items()}

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from crm.core.inputs import InvalidInput
+from crm.core.inputs import InvalidInput, date_refusal
 from crm.extensions import db
 from crm.models import Branch, Staff
 from crm.models.customer import DEFAULT_WILLINGNESS
@@ -182,6 +182,9 @@ class RowChecker:
         parsed = self.seen[key]
         if parsed is None:
             errors[name] = _l("Enter a date such as 1980-05-31.")
+        elif (refusal := date_refusal(parsed)) is not None:
+            errors[name] = refusal
+            return None
         return parsed
 
 

@@ -21,7 +21,9 @@ from flask_babel import lazy_gettext as _l
 
 from crm.core.inputs import FORMULA_STARTS, InvalidInput, has_control_characters
 
-CSV_MIME = "text/csv; charset=utf-8"
+# Werkzeug appends "; charset=utf-8" to every text/* type it is given; naming the charset
+# here too sent it twice.
+CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

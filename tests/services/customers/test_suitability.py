@@ -40,10 +40,16 @@ def count(model) -> int:
 @pytest.mark.parametrize(
     "level, allowed",
     [
-        (RiskLevel.R1, {"accident", "medical", "critical_illness", "whole_life"}),
+        (
+            RiskLevel.R1,
+            {"protection", "accident", "medical", "critical_illness", "whole_life", "deposit"},
+        ),
         (
             RiskLevel.R2,
-            {"accident", "medical", "critical_illness", "whole_life", "participating", "annuity"},
+            {
+                *("protection", "accident", "medical", "critical_illness", "whole_life"),
+                *("participating", "annuity", "deposit"),
+            },
         ),
         (RiskLevel.R4, {t.value for t in ProductType}),
     ],

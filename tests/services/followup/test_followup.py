@@ -274,7 +274,7 @@ def test_another_staff_members_customer_is_not_found(world):
 @pytest.mark.parametrize(
     "age, risk, band, types",
     [
-        (25, RiskLevel.R1, "20–30", {"accident", "medical", "critical_illness"}),
+        (25, RiskLevel.R1, "20–30", {"protection", "accident", "medical", "critical_illness"}),
         (35, RiskLevel.R1, "31–40", set()),  # education products are R2: none suitable at R1
         (35, RiskLevel.R2, "31–40", {"annuity", "participating"}),
         (45, RiskLevel.R2, "41–50", {"annuity"}),  # universal life is R3

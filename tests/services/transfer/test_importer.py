@@ -427,7 +427,10 @@ def test_progress_is_reported_while_checking_and_writing(world):
 # --- the same import from the command line (flask crm import) ---------------------------------
 
 
-def test_cli_imports_all_or_nothing_and_says_why_when_it_refuses(world, runner, tmp_path):
+def test_cli_imports_all_or_nothing_and_says_why_when_it_refuses(
+    world, runner, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     bad = tmp_path / "名单.csv"
     bad.write_bytes(
         as_csv([HEADER, GOOD[0], ["钱多多", "12345", "女", "", "", "", "", "", ""]], "gbk")
@@ -443,7 +446,8 @@ def test_cli_imports_all_or_nothing_and_says_why_when_it_refuses(world, runner, 
     assert "Imported 2 customers and 0 policies." in result.output and count(Customer) == 5
 
 
-def test_cli_valid_only_writes_the_rejects_file(world, runner, tmp_path):
+def test_cli_valid_only_writes_the_rejects_file(world, runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     source = tmp_path / "名单.csv"
     source.write_bytes(as_csv([HEADER, GOOD[0], ["钱多多", "12345", "女", "", "", "", "", "", ""]]))
     result = runner.invoke(args=["crm", "import", str(source), "--as", "manager", "--valid-only"])
@@ -468,7 +472,7 @@ def test_cli_refuses_staff_and_files_without_owners_when_run_as_the_system(
     source = tmp_path / "名单.csv"
     source.write_bytes(as_csv([HEADER, *GOOD]))
     result = runner.invoke(args=["crm", "import", str(source), "--as", "alice"])
-    assert result.exit_code == 1 and "Only managers and admins" in result.output
+    assert result.exit_code == 1 and "只有主管和管理员可以导入客户。" in result.output
     result = runner.invoke(args=["crm", "import", str(source)])
     assert result.exit_code == 2 and "客户经理" in result.output
     assert count(Customer) == 3
