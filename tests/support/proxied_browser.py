@@ -219,7 +219,7 @@ class Staffer(threading.Thread):
                 return
             login = page_form(page.text).fields
             login.update(username=self.username, password=self.password)
-            if self._send("/login", login, to="/customers") is None:
+            if self._send("/login", login, to="/today") is None:
                 return
             self.logged_in = True
             for n in range(self.rounds):

@@ -169,7 +169,8 @@ def test_report_on_a_bank_with_no_history_yet_shows_an_empty_matrix(app, tmp_pat
     assert empty in matrix_rows(html)
 
 
-def test_a_report_that_cannot_be_made_says_why_without_a_traceback(tmp_path):
+def test_a_report_that_cannot_be_made_says_why_without_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the CLI speaks the shell's language
     from crm import create_app
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'no.db'}"})

@@ -70,9 +70,11 @@ def test_run_script_serves_the_demo_bank(tmp_path):
                 {"username": username, "password": password, "csrf_token": token}
             ).encode()
             landing = opener.open(f"{base}/login", data=body)
-            assert landing.url.endswith("/customers"), username
+            # Staff land on their day (今日工作台).
+            assert landing.url.endswith("/today"), username
             # The demo customers are there, phones masked.
-            assert re.search(r"\d{3}\*{4}\d{4}", landing.read().decode()), username
+            customers = opener.open(f"{base}/customers").read().decode()
+            assert re.search(r"\d{3}\*{4}\d{4}", customers), username
             opener.open(f"{base}/customers?q=" + urllib.parse.quote("search-term-张"))
 
         # A provider that cannot send headers puts the token in the URL: it works, and the

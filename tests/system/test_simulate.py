@@ -186,7 +186,10 @@ def test_one_seed_gives_one_history_and_it_has_the_shape_of_real_use(sim_app, tm
     assert all(first_instant <= t < last_instant for t in times)
 
 
-def test_a_database_with_data_is_refused_and_so_is_a_period_in_the_future(sim_app, world):
+def test_a_database_with_data_is_refused_and_so_is_a_period_in_the_future(
+    sim_app, world, monkeypatch
+):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     runner = sim_app.test_cli_runner()
     result = runner.invoke(args=["crm", "simulate", "--months", "1", "--customers", "5"])
     assert result.exit_code == 1
@@ -199,7 +202,8 @@ def test_a_database_with_data_is_refused_and_so_is_a_period_in_the_future(sim_ap
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 0
 
 
-def test_the_command_simulates_and_says_what_happened(sim_app):
+def test_the_command_simulates_and_says_what_happened(sim_app, monkeypatch):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # the CLI speaks the shell's language
     result = sim_app.test_cli_runner().invoke(
         args=["crm", "simulate", "--months", "1", "--customers", "8", "--seed", "9"]
     )
