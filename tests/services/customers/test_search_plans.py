@@ -53,6 +53,11 @@ def bank(world):
         )
     db.session.execute(sa.insert(Customer.__table__), rows)
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Earlier tests on this database leave free space that these rows fill out of id
+        # order; PostgreSQL prices a walk by id by how well the table follows it, so lay the
+        # table out in id order, as a table filled by its own inserts is.
+        db.session.execute(sa.text("CLUSTER customer USING pk_customer"))
     db.session.execute(sa.text("ANALYZE"))
     db.session.commit()
     return world
