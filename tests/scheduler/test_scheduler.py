@@ -9,40 +9,26 @@ times into the past, as a clock that had moved on would see them.
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 import pkgutil
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
-from crm import create_app
 from crm.extensions import db
 from crm.models import JobRun, SchedulerLease
 from crm.models.scheduler import apscheduler_jobs
 from crm.scheduler import jobs, runner
 from crm.scheduler.lease import Lease
+from tests.scheduler.processes import LEASE, POLL, RENEW, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-LEASE, RENEW, POLL = 3.0, 1.0, 0.5
-FAST = {
-    "CRM_SCHEDULER_LEASE_SECONDS": str(LEASE),
-    "CRM_SCHEDULER_RENEW_SECONDS": str(RENEW),
-    "CRM_SCHEDULER_STANDBY_POLL_SECONDS": str(POLL),
-}
 JOB_IDS = sorted(spec.id for spec in jobs.JOBS)
 DAILY = sorted(spec.id for spec in jobs.JOBS if isinstance(spec.when, jobs.Cron))
 
@@ -51,130 +37,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-# --- databases and processes ---------------------------------------------------------------
-
-
-def _migrate(url: str) -> None:
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def migrated_template(request, tmp_path_factory):
-    """One migrated database per backend, made once, that each test copies."""
-    made: dict[str, str] = {}
-
-    def get(backend: str) -> str:
-        if backend not in made:
-            if backend == "sqlite":
-                url = f"sqlite:///{tmp_path_factory.mktemp('scheduler') / 'template.sqlite3'}"
-            else:
-                server = request.getfixturevalue("pg_server")
-                _admin_sql(server.url, "DROP DATABASE IF EXISTS crm_scheduler_template")
-                _admin_sql(server.url, "CREATE DATABASE crm_scheduler_template")
-                url = server.url.rsplit("/", 1)[0] + "/crm_scheduler_template"
-            _migrate(url)
-            made[backend] = url
-        return made[backend]
-
-    yield get
-    if "postgresql" in made:
-        server = request.getfixturevalue("pg_server")
-        _admin_sql(server.url, "DROP DATABASE IF EXISTS crm_scheduler_template WITH (FORCE)")
-
-
-def _admin_sql(url: str, statement: str) -> None:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(statement)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def database_url(backend, migrated_template, tmp_path, request):
-    """A migrated database of this test's own."""
-    template = migrated_template(backend)
-    if backend == "sqlite":
-        path = tmp_path / "crm.sqlite3"
-        shutil.copyfile(template.removeprefix("sqlite:///"), path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"crm_scheduler_{uuid.uuid4().hex[:10]}"
-    admin = request.getfixturevalue("pg_server").url
-    _admin_sql(admin, f"CREATE DATABASE {name} TEMPLATE crm_scheduler_template")
-    yield template.rsplit("/", 1)[0] + f"/{name}"
-    _admin_sql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture
-def local_app(database_url):
-    """The app in this test's process, on the test's database (to look and to arrange)."""
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-class SchedulerProcess:
-    """One `flask crm scheduler` process, its output in a file."""
-
-    def __init__(self, url: str, log_path: Path) -> None:
-        self.log_path = log_path
-        env = os.environ | FAST
-        env |= {
-            "CRM_CONFIG": "testing",
-            "CRM_DATABASE_URL": url,
-            "CRM_SMS_CONSOLE_PATH": str(log_path.with_suffix(".sms.jsonl")),
-            "LANG": "C.UTF-8",
-        }
-        self._log = open(log_path, "w")  # noqa: SIM115  (the process writes to it until it ends)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "crm", "scheduler"],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text()
-
-    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = re.search(pattern, self.output())
-            if found:
-                return found
-            assert self.process.poll() is None, f"scheduler exited:\n{self.output()}"
-            assert time.monotonic() < deadline, f"no {pattern!r} in:\n{self.output()}"
-            time.sleep(0.1)
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        code = self.process.wait(timeout=30)
-        self._log.close()
-        return code
-
-
-@pytest.fixture
-def start_scheduler(database_url, tmp_path):
-    started: list[SchedulerProcess] = []
-
-    def start(name: str) -> SchedulerProcess:
-        process = SchedulerProcess(database_url, tmp_path / f"{name}.log")
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop(signal.SIGKILL)
+# --- job runs and the job store -------------------------------------------------------------
 
 
 def job_runs(app, since: datetime | None = None) -> list[JobRun]:
@@ -493,102 +356,3 @@ def test_one_holder_at_a_time_and_a_standby_takes_over_once_the_lease_lapses(app
     assert first.acquire()  # at once, not 30 s later
     second.release()  # not the holder: changes nothing
     assert first.holds()
-
-
-# --- long work queued by a page ------------------------------------------------------------
-
-RETIER_CUSTOMERS = 240
-_RUNNING = re.compile(r"Running: (\d[\d,]*) of (\d[\d,]*) customers")
-
-
-def _settings_state(client) -> tuple[str | None, str]:
-    page = client.get("/admin/settings", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    state = re.search(r'class="retier-job" data-state="(\w+)"', page)
-    return (state.group(1) if state else None), page
-
-
-def test_a_threshold_change_from_the_page_runs_in_the_scheduler_with_its_progress(
-    local_app, start_scheduler, monkeypatch
-):
-    """Saving thresholds answers at once with the re-tier queued; the scheduler process runs
-    it in chunks (here of 2 customers), the page shows it running with its progress, then done
-    with its summary, and every customer is re-tiered once."""
-    from crm.models import Branch, Customer, QuadrantEvent
-    from crm.models.enums import MoveCause, Role
-    from crm.services.customers import tiering
-    from tests.support.factories import PASSWORD, make_customer, make_staff
-
-    with local_app.app_context():
-        branch = Branch(name="城东支行")
-        make_staff("boss", Role.ADMIN, None)
-        owner = make_staff("wangli", Role.STAFF, branch)
-        for n in range(RETIER_CUSTOMERS):
-            customer = make_customer(
-                owner,
-                f"客户{n}",
-                f"+86138{n:08d}",
-                liquid_assets=Decimal(100_000 * (n % 20)),
-                willingness=(n * 7) % 100,
-            )
-            tiering.place(customer, MoveCause.IMPORT, None, first=True)
-        db.session.commit()
-        db.session.remove()
-    wanted = tiering.Thresholds(capability=Decimal("550000.00"), willingness=35)
-
-    client = local_app.test_client()
-    client.post("/login", data={"username": "boss", "password": PASSWORD})
-    started = time.monotonic()
-    saved = client.post(
-        "/admin/settings",
-        data={"capability_threshold": "550000", "willingness_threshold": "35"},
-    )
-    assert saved.status_code == 302
-    assert time.monotonic() - started < 2  # nothing re-tiered in the request
-    assert _settings_state(client)[0] == "queued"
-
-    monkeypatch.setenv("CRM_RETIER_CHUNK", "2")
-    monkeypatch.setenv("CRM_JOB_POLL_SECONDS", "0.2")
-    process = start_scheduler("worker")
-    seen: list[tuple[int, int]] = []
-    deadline = time.monotonic() + 60
-    while True:
-        state, page = _settings_state(client)
-        if state == "running" and (running := _RUNNING.search(page)):
-            seen.append(tuple(int(g.replace(",", "")) for g in running.groups()))
-        if state in ("done", "failed"):
-            break
-        assert process.process.poll() is None, process.output()
-        assert time.monotonic() < deadline, process.output()
-        time.sleep(0.02)
-    assert state == "done", page
-    partial = [done for done, total in seen if 0 < done < total]
-    assert partial, f"never seen part-way: {seen}"
-    assert partial == sorted(partial)
-    assert all(total == RETIER_CUSTOMERS for done, total in seen if done)
-
-    with local_app.app_context():
-        customers = db.session.scalars(sa.select(Customer)).all()
-        assert all(
-            c.quadrant == tiering.quadrant_for(c.liquid_assets, c.willingness, wanted)
-            for c in customers
-        )
-        moves = Counter(
-            db.session.scalars(
-                sa.select(QuadrantEvent.customer_id).where(
-                    QuadrantEvent.cause == MoveCause.THRESHOLD_CHANGE
-                )
-            )
-        )
-        first = Counter(
-            db.session.execute(
-                sa.select(QuadrantEvent.customer_id, QuadrantEvent.to_quadrant).where(
-                    QuadrantEvent.cause == MoveCause.IMPORT
-                )
-            ).all()
-        )
-        moved = {c.id for c in customers if (c.id, c.quadrant) not in first}
-        db.session.remove()
-    assert moved and set(moves) == moved and set(moves.values()) == {1}
-    summary = f"{len(moved)} of {RETIER_CUSTOMERS} customers changed quadrant"
-    assert summary in page
-    assert process.stop() == 0

@@ -12,63 +12,23 @@ from flask_babel import force_locale
 
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
-from crm.models import AuditLog, Customer, Policy, QuadrantEvent, Tag
+from crm.models import AuditLog, Customer, QuadrantEvent
 from crm.models.enums import Gender, MoveCause, Quadrant, RiskLevel
 from crm.services.transfer import importer
 from crm.services.transfer.check import check_file
 from crm.services.transfer.rejects import rejects_file
 from crm.services.transfer.report import Mode
 from crm.services.transfer.write import write_customers
-
-HEADER = ["姓名", "手机", "性别", "出生日期", "流动资产", "意愿", "风险等级", "标签", "短信同意"]
-GOOD = [
-    [
-        "赵磊",
-        "13512345678",
-        "男",
-        "1980/5/1",
-        "1,200,000.50",
-        "55",
-        "R2 稳健型",
-        "高净值，企业主",
-        "是",
-    ],
-    ["钱芳", "13612345678", "女", "1975-11-30", "80000", "70", "R1", "", "否"],
-]
-
-
-def as_csv(rows, encoding="utf-8") -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def as_xlsx(rows) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def count(model):
-    db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def customer(phone) -> Customer | None:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(Customer).where(Customer.phone == phone))
-
-
-def problems(report):
-    with force_locale("en"):
-        return [(p.line, p.column, str(p.message)) for p in report.problems]
-
-
-def snapshot():
-    return tuple(count(m) for m in (Customer, Policy, QuadrantEvent, AuditLog, Tag))
+from tests.services.transfer.import_files import (
+    GOOD,
+    HEADER,
+    as_csv,
+    as_xlsx,
+    count,
+    customer,
+    problems,
+    snapshot,
+)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
@@ -422,57 +382,3 @@ def test_progress_is_reported_while_checking_and_writing(world):
     assert ("check", 1000, 2500) in seen and ("check", 2500, 2500) in seen
     assert seen[-1] == ("write", 2500, 2500)
     assert count(Customer) == 3 + 2500
-
-
-# --- the same import from the command line (flask crm import) ---------------------------------
-
-
-def test_cli_imports_all_or_nothing_and_says_why_when_it_refuses(
-    world, runner, tmp_path, monkeypatch
-):
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-    bad = tmp_path / "名单.csv"
-    bad.write_bytes(
-        as_csv([HEADER, GOOD[0], ["钱多多", "12345", "女", "", "", "", "", "", ""]], "gbk")
-    )
-    result = runner.invoke(args=["crm", "import", str(bad), "--as", "manager"])
-    assert result.exit_code == 2 and count(Customer) == 3
-    assert "line 3, 手机:" in result.output and "Nothing imported" in result.output
-
-    good = tmp_path / "good.xlsx"
-    good.write_bytes(as_xlsx([HEADER, *GOOD]))
-    result = runner.invoke(args=["crm", "import", str(good), "--as", "manager"])
-    assert result.exit_code == 0, result.output
-    assert "Imported 2 customers and 0 policies." in result.output and count(Customer) == 5
-
-
-def test_cli_valid_only_writes_the_rejects_file(world, runner, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-    source = tmp_path / "名单.csv"
-    source.write_bytes(as_csv([HEADER, GOOD[0], ["钱多多", "12345", "女", "", "", "", "", "", ""]]))
-    result = runner.invoke(args=["crm", "import", str(source), "--as", "manager", "--valid-only"])
-    assert result.exit_code == 0, result.output
-    rejects = tmp_path / "名单-rejects.csv"
-    assert f"Rows not imported, with the reasons: {rejects}" in result.output
-    assert "钱多多" in rejects.read_text(encoding="utf-8-sig") and count(Customer) == 4
-
-    elsewhere = tmp_path / "out" / "fix-me.csv"
-    elsewhere.parent.mkdir()
-    source.write_bytes(as_csv([HEADER, ["钱多多", "12345", "女", "", "", "", "", "", ""]]))
-    result = runner.invoke(
-        args=["crm", "import", str(source), "--as", "manager", "--rejects", str(elsewhere)]
-    )
-    assert result.exit_code == 2 and "钱多多" in elsewhere.read_text(encoding="utf-8-sig")
-
-
-def test_cli_refuses_staff_and_files_without_owners_when_run_as_the_system(
-    world, runner, tmp_path, monkeypatch
-):
-    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the CLI speaks the shell's language
-    source = tmp_path / "名单.csv"
-    source.write_bytes(as_csv([HEADER, *GOOD]))
-    result = runner.invoke(args=["crm", "import", str(source), "--as", "alice"])
-    assert result.exit_code == 1 and "只有主管和管理员可以导入客户。" in result.output
-    result = runner.invoke(args=["crm", "import", str(source)])
-    assert result.exit_code == 2 and "客户经理" in result.output
-    assert count(Customer) == 3
