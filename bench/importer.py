@@ -37,28 +37,24 @@ table and writes its section of the report.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-import random
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from bench.bank import prepare
 from bench.common import (
-    machine,
     maintenance,
     parse_args,
     run_on_throwaway_databases,
     server_version,
     write_section,
 )
+from bench.customer_file import generate_csv
+from bench.importer_report import HEADING, TARGET, render_section, render_table
 from crm import create_app
 from crm.extensions import db
 from crm.models import AuditLog, Branch, Customer, QuadrantEvent, Staff, Tag, customer_tag
@@ -67,11 +63,8 @@ from crm.services.transfer.importer import import_file
 
 DEFAULT_CUSTOMERS = 100_000
 DEFAULT_EXISTING = 100_000
-TARGET = 3.0
-SEED = 20261124
 OWNERS = 10
 FILE_NAME = "客户名单.csv"
-HEADING = "## Import a customer list"
 
 # The tables an import writes, parents first (the order the floor inserts them in).
 TABLES = (
@@ -81,41 +74,6 @@ TABLES = (
     customer_tag,
     AuditLog.__table__,
 )
-HEADERS = (
-    "姓名", "手机", "性别", "出生日期", "流动资产", "意愿", "风险等级", "获客渠道",
-    "客户经理", "标签", "短信同意", "邮箱",
-)  # fmt: skip
-CHANNELS = ("缘故客户", "转介绍", "成交客户", "活动", "")
-TAGS = ("高净值", "退休", "企业主", "子女教育", "养老规划")
-
-
-def generate_csv(count: int, owners: list[str]) -> bytes:
-    """The same list every run (seeded): UTF-8 with a BOM, Chinese headers."""
-    rng = random.Random(SEED)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    born_from = date(1945, 1, 1)
-    for n in range(1, count + 1):
-        fen = round(40_000_000 * math.exp(1.36 * rng.gauss(0.0, 1.0)))
-        tags = rng.sample(TAGS, rng.choice((0, 0, 1, 2)))
-        writer.writerow(
-            (
-                f"导入客户{n:06d}",
-                f"139{n:08d}",
-                ("男", "女", "")[n % 3],
-                (born_from + timedelta(days=rng.randrange(20_000))).isoformat(),
-                f"{fen // 100}.{fen % 100:02d}",
-                rng.randint(0, 100),
-                f"R{rng.randint(1, 5)}",
-                CHANNELS[n % len(CHANNELS)],
-                owners[n % len(owners)],
-                "，".join(tags),
-                "是" if n % 2 else "否",
-                f"client{n}@example.com" if n % 4 == 0 else "",
-            )
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 @dataclass
@@ -349,63 +307,6 @@ def bench_backend(backend, url, count, existing, repeat, warmup, log=print) -> B
         finally:
             db.session.remove()
             db.engine.dispose()
-
-
-# --- reporting -----------------------------------------------------------------------------
-
-
-def render_table(results: list[BackendResult]) -> str:
-    lines = [
-        "| backend | customers | floor median s | of which customer table s "
-        "| import median s | ratio | target | verdict |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r.backend} | {r.customers} | {r.floor_median:.3f} "
-            f"| {statistics.median(r.floor_customers):.3f} | {r.product_median:.3f} "
-            f"| {r.ratio:.2f} | {TARGET:.1f} | {r.verdict} |"
-        )
-    return "\n".join(lines)
-
-
-def _runs(results: list[BackendResult]) -> str:
-    return "\n".join(
-        f"- {r.backend}: floor {', '.join(f'{s:.3f}' for s in r.floor)}; "
-        f"import {', '.join(f'{s:.3f}' for s in r.product)}"
-        for r in results
-    )
-
-
-def render_section(results: list[BackendResult], command: str) -> str:
-    first = results[0]
-    written = ", ".join(f"{name} {n:,}" for name, n in first.written.items())
-    return f"""{HEADING}
-
-Requirement: importing 100,000 customers from a CSV file takes at most {TARGET:.0f}× a bulk
-insert of the same rows into the same database, measured side by side in one run
-(`bench/importer.py`; its docstring says why the comparison is fair).
-
-- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC
-- Machine: {machine({r.backend: r.version for r in results})}
-- File: {first.customers:,} customers, {first.file_bytes / 1e6:.1f} MB of CSV (UTF-8 with a
-  byte-order mark, Chinese headers: {", ".join(HEADERS)}), imported by a branch manager
-  into a CRM already holding {first.existing:,} customers.
-- Rows written per import: {written}.
-- Floor: those rows, read back once and kept in memory, inserted again with their ids by one
-  statement per table (SQLite: a prepared `INSERT` run by `executemany`; PostgreSQL:
-  `COPY … FROM STDIN`), in one transaction, committed. Import: `import_file(manager,
-  name, data)`, what the web import and `flask crm import` run, committed. Medians of
-  {len(first.floor)} runs each, alternating, each from the same start state.
-
-{render_table(results)}
-
-Every run, in seconds:
-
-{_runs(results)}
-
-Rerun: `{command}`
-"""
 
 
 def run_benchmark(
