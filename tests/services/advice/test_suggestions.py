@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import scipy.stats
 import sqlalchemy as sa
 
 from crm.core.clock import local_today
@@ -238,10 +239,9 @@ def test_the_banks_history_moves_the_expected_effect(world, backend):
 
 @pytest.mark.parametrize("held_, positive", [(0, 0), (3, 1), (40, 30), (500, 20)])
 def test_the_expected_effect_is_the_beta_posterior_mean(app, held_, positive):
-    stats = pytest.importorskip("scipy.stats")
     share = effects.PRIOR_SHARE[Touchpoint.VISIT]
     a, b = share * effects.PRIOR_WEIGHT, (1 - share) * effects.PRIOR_WEIGHT
-    expected = stats.beta(a + positive, b + held_ - positive).mean()
+    expected = scipy.stats.beta(a + positive, b + held_ - positive).mean()
     assert effects.expected(Touchpoint.VISIT, held_, positive).share == pytest.approx(expected)
 
 
