@@ -1,0 +1,1 @@
+"""Hunt and Harvest: prospects before a dossier, opportunities and the sales pipeline."""
