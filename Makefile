@@ -7,7 +7,7 @@ CUSTOMERS ?= 1000000
 export FLASK_APP := wsgi
 export PORT
 
-.PHONY: run test bench notebooks lint format setup translations system-deps clean
+.PHONY: run test bench notebooks lint format setup translations vendor system-deps clean
 
 run: setup ## set up, migrate, load demo data if empty, serve on http://127.0.0.1:$(PORT)
 	bash scripts/run.sh
@@ -35,7 +35,14 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-setup: $(VENV)/.installed translations
+setup: $(VENV)/.installed translations vendor
+
+# Browser libraries (ECharts) from the npm registry, pinned in package-lock.json, served by
+# the app from crm/static/vendor: pages never load a script from another site.
+vendor: crm/static/vendor/echarts.min.js
+
+crm/static/vendor/echarts.min.js: package.json package-lock.json scripts/vendor.sh
+	bash scripts/vendor.sh
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,4 +57,4 @@ system-deps: ## PostgreSQL and Chromium for the suite, installed where missing
 	bash scripts/system-deps.sh
 
 clean:
-	rm -rf $(VENV) instance *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance *.egg-info .pytest_cache .ruff_cache node_modules crm/static/vendor

@@ -141,6 +141,12 @@ def _base(environ: Mapping[str, str]) -> dict:
         # hours after log-in whatever happens (crm.services.accounts.sessions).
         "CRM_SESSION_IDLE_MINUTES": int(environ.get("CRM_SESSION_IDLE_MINUTES") or 30),
         "CRM_SESSION_MAX_HOURS": int(environ.get("CRM_SESSION_MAX_HOURS") or 12),
+        # De-identified sharing with an insurer partner (crm.services.transfer.partner_share):
+        # each partner's pseudonym key is derived from this secret and the partner's name, so
+        # the same customer reads alike in every file to one partner and differently to
+        # another. 32+ random characters, kept by the bank only; changing it changes every
+        # pseudonym. Empty: no export.
+        "CRM_SHARE_SECRET": environ.get("CRM_SHARE_SECRET", ""),
         # Strict-Transport-Security's max-age in seconds; 0: not sent (production sends it).
         "CRM_HSTS_SECONDS": 0,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -8,6 +8,8 @@ Small, tested functions that notebooks (``analytics/*.ipynb``) and the HTML repo
 - ``budget``: budget use and spend per quadrant;
 - ``followup``: call-back quotas, seed 003's targets, complaint SLA;
 - ``charts``: heatmap and flow chart of a matrix;
+- ``language``: the report's language forced in the kernel, codes by their labels;
+- ``scope``: one branch's rows, and the sentence for a period the data cannot answer;
 - ``report``: a notebook executed and rendered to one self-contained HTML file.
 
 Importing the package does nothing else: no app is built and no database is opened until
@@ -27,6 +29,7 @@ from analytics.followup import (
     complaint_sla,
     outcomes,
 )
+from analytics.language import speak
 from analytics.load import (
     budget_usage,
     callbacks,
@@ -48,6 +51,7 @@ from analytics.quadrants import (
     row_shares,
     transition_matrix,
 )
+from analytics.scope import before_the_data, in_branch, nothing_happened
 
 
 def period(start: str | date | None, end: str | date | None, today: date) -> tuple[date, date]:
@@ -68,6 +72,7 @@ __all__ = [
     "LEVEL",
     "QUADRANTS",
     "against_targets",
+    "before_the_data",
     "budget_usage",
     "budget_use",
     "callback_days",
@@ -81,15 +86,18 @@ __all__ = [
     "effectiveness",
     "experiences",
     "followed_by_upward_move",
+    "in_branch",
     "is_upward",
     "moves",
     "moves_per",
     "moves_per_cause",
+    "nothing_happened",
     "outcomes",
     "period",
     "quadrant_as_of",
     "quadrant_events",
     "row_shares",
+    "speak",
     "spend",
     "transition_matrix",
 ]

@@ -1,7 +1,9 @@
 """Charts for the notebooks and the HTML report (matplotlib, drawn by Agg).
 
-Branch and staff names are Chinese: text falls back to a CJK font (Noto Sans CJK, which
-Debian's fonts-noto-cjk installs) for the glyphs the default font lacks.
+Titles, axes and legends speak the report's language (``analytics.language.speak`` forces it
+in the kernel; with no language forced they read in English), and quadrants, causes,
+directions and the other codes appear by their labels. Chinese text falls back to a CJK font
+(Noto Sans CJK, which Debian's fonts-noto-cjk installs) for the glyphs the default font lacks.
 """
 
 from __future__ import annotations
@@ -10,10 +12,16 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from babel.dates import format_skeleton
+from flask_babel import format_percent, get_locale
+from flask_babel import gettext as _
+from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
+from matplotlib.ticker import FuncFormatter
 
+from analytics.language import Words
 from analytics.quadrants import row_shares
 
 COLOURS = {
@@ -23,15 +31,8 @@ COLOURS = {
     "pamper": "#c0392b",
     "new": "#7f8c8d",
 }
-
-
-LABELS = {
-    "develop": "develop 开发",
-    "maintain": "maintain 维系",
-    "cultivate": "cultivate 耕耘",
-    "pamper": "pamper 宠爱",
-    "new": "new 新建档",
-}
+# The codes a chart may show, whatever kind: quadrants first (rows and columns of a matrix).
+KINDS = ("quadrant", "direction", "cause", "category", "channel", "stage", "intent")
 FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei"]
 
 
@@ -43,7 +44,18 @@ def setup() -> None:
 
 
 def _label(key) -> str:
-    return LABELS.get(str(key), str(key))
+    """A code by its label in the language forced, else the key as it is (a branch's or a
+    staff member's name)."""
+    words = Words("")
+    for kind in KINDS:
+        text = words.label(kind, key)
+        if text != str(key):
+            return text
+    return words.column(key)
+
+
+def _percent(share: float) -> str:
+    return format_percent(share, "#,##0%")
 
 
 def _axes(ax, size=(6, 5)):
@@ -60,22 +72,22 @@ def heatmap(matrix: pd.DataFrame, ax=None, title: str | None = None):
     image = ax.imshow(shares.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(matrix.columns)), [_label(c) for c in matrix.columns])
     ax.set_yticks(range(len(matrix.index)), [_label(i) for i in matrix.index])
-    ax.set_xlabel(f"quadrant at the end ({matrix.columns.name or 'to'})")
-    ax.set_ylabel(f"quadrant at the start ({matrix.index.name or 'from'})")
+    ax.set_xlabel(_("Quadrant at the end of the period"))
+    ax.set_ylabel(_("Quadrant at the start of the period"))
     for i in range(len(matrix.index)):
         for j in range(len(matrix.columns)):
             share = shares.iat[i, j]
             ax.text(
                 j,
                 i,
-                f"{int(matrix.iat[i, j])}\n{share:.0%}",
+                f"{int(matrix.iat[i, j])}\n{_percent(share)}",
                 ha="center",
                 va="center",
                 color="white" if share > 0.6 else "black",
                 fontsize=9,
             )
-    ax.figure.colorbar(image, ax=ax, label="share of the row")
-    ax.set_title(title or "Quadrant migration")
+    ax.figure.colorbar(image, ax=ax, label=_("Share of the row"))
+    ax.set_title(title or _("Quadrant migration"))
     return ax
 
 
@@ -86,9 +98,9 @@ def flow(matrix: pd.DataFrame, ax=None, title: str | None = None):
     counts = matrix.to_numpy(dtype=float)
     total = counts.sum()
     ax.set_axis_off()
-    ax.set_title(title or "Moves between quadrants")
+    ax.set_title(title or _("Moves between quadrants"))
     if total == 0:
-        ax.text(0.5, 0.5, "no customers in the period", ha="center", va="center")
+        ax.text(0.5, 0.5, _("No customers in the period."), ha="center", va="center")
         return ax
     gap = total * 0.03
     left_sizes, right_sizes = counts.sum(axis=1), counts.sum(axis=0)
@@ -167,15 +179,28 @@ def _band(ax, x0, x1, top0, top1, size, colour):
     ax.add_patch(PathPatch(Path(vertices, codes), facecolor=colour, alpha=0.45, lw=0))
 
 
-def bars(table: pd.DataFrame, ax=None, title: str | None = None, stacked: bool = True, **kw):
-    """A table's columns as (stacked) horizontal bars per row."""
+def bars(
+    table: pd.DataFrame,
+    ax=None,
+    title: str | None = None,
+    stacked: bool = True,
+    shares: bool = False,
+    **kw,
+):
+    """A table's columns as (stacked) horizontal bars per row (``shares``: an axis of
+    percentages)."""
     ax = _axes(ax, (7, max(2.5, 0.4 * len(table) + 1)))
     if table.empty:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "nothing in the period", ha="center", va="center")
+        ax.text(0.5, 0.5, _("Nothing in the period."), ha="center", va="center")
         ax.set_title(title or "")
         return ax
-    table.rename(index=_label).plot.barh(ax=ax, stacked=stacked, **kw)
+    shown = table.rename(index=_label, columns=_label)
+    shown.index.name = _label(table.index.name) if table.index.name else None
+    shown.columns.name = _label(table.columns.name) if table.columns.name else None
+    shown.plot.barh(ax=ax, stacked=stacked, **kw)
+    if shares:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: _percent(value)))
     ax.invert_yaxis()
     ax.set_title(title or "")
     return ax
@@ -186,8 +211,17 @@ def lines(table: pd.DataFrame, ax=None, title: str | None = None, **kw):
     ax = _axes(ax, (8, 4))
     if table.empty:
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "nothing in the period", ha="center", va="center")
+        ax.text(0.5, 0.5, _("Nothing in the period."), ha="center", va="center")
     else:
-        table.plot(ax=ax, **kw)
+        # Plotted by matplotlib, not pandas, so that the dates read in the report's language.
+        for name in table.columns:
+            ax.plot(table.index.to_pydatetime(), table[name].to_numpy(), label=_label(name), **kw)
+        ax.xaxis.set_major_formatter(FuncFormatter(_day_tick))
+        ax.legend()
     ax.set_title(title or "")
     return ax
+
+
+def _day_tick(value, _position) -> str:
+    """A date axis' tick in the language forced (12月1日, Dec 1)."""
+    return format_skeleton("MMMd", mdates.num2date(value).date(), locale=get_locale() or "en")

@@ -310,3 +310,15 @@ def quadrant_at(frame: pd.DataFrame, events: pd.DataFrame, on: str) -> pd.Series
     )
     result = joined.set_index("row")["quadrant"].reindex(frame.index)
     return pd.Series(pd.Categorical(result.to_numpy(), dtype=QUADRANT_TYPE), index=frame.index)
+
+
+def assets_as_of(events: pd.DataFrame, when) -> pd.Series:
+    """Liquid assets per quadrant as of ``when`` (every quadrant, 0 where empty): each placed
+    customer's assets as their last event recorded them, under the quadrant it placed them in
+    (the dashboard's "liquid assets per quadrant", ``crm.services.management.dashboard``)."""
+    before = events.loc[events["at"] < cutoff(when, _tz(events))]
+    last = before.sort_values(["customer", "at"], kind="stable").groupby("customer").tail(1)
+    totals = last.groupby(
+        pd.Categorical(last["to_quadrant"].astype(object), dtype=QUADRANT_TYPE), observed=False
+    )["liquid_assets"].sum()
+    return totals.reindex(list(QUADRANTS), fill_value=0.0).rename("liquid_assets")

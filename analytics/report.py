@@ -1,12 +1,14 @@
 """A notebook executed headless and rendered to one self-contained HTML file.
 
 The notebooks read their parameters from the environment in their first cell
-(``CRM_DATABASE_URL``, ``REPORT_FROM``, ``REPORT_TO``); here the kernel is started with
-those set, so no connection string is ever written into a notebook. The kernel is this
+(``CRM_DATABASE_URL``, ``REPORT_FROM``, ``REPORT_TO``, ``REPORT_BRANCH``, ``REPORT_LANG``);
+here the kernel is started with those set, so no connection string is ever written into a
+notebook, and the kernel speaks the language asked for (``analytics.language``). The kernel is this
 very interpreter (a kernel spec made for the run), never whatever "python3" a user's
 Jupyter set-up would find first. Charts are PNG outputs, which the HTML carries inline as
 ``data:`` URIs; the page loads no script or style from anywhere else, and shows outputs
-only (the code stays in the notebook).
+only (the code stays in the notebook), without the cells tagged ``notebook-only`` (the
+notebook's own introduction, for whoever opens it in JupyterLab).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from pathlib import Path
 
 import jinja2
 import nbformat
+from flask import has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from analytics.language import LANGUAGES, UnknownLanguage, language_of
 
 FOLDER = Path(__file__).resolve().parent
 NOTEBOOKS = {
@@ -28,6 +36,12 @@ NOTEBOOKS = {
     "effectiveness": "effectiveness.ipynb",
     "followup": "followup.ipynb",
 }
+TITLES = {
+    "migration": _l("Quadrant migration"),
+    "effectiveness": _l("Experience effectiveness and budgets"),
+    "followup": _l("Maturity follow-up and complaints"),
+}
+NOTEBOOK_ONLY = "notebook-only"
 KERNEL = "crm-analytics"
 TIMEOUT = 900
 
@@ -37,6 +51,14 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{% block extra_css %}<style>
+/* On a phone a wide table scrolls within its own box; headings are not broken letter by
+   letter, and charts shrink to the page. */
+.jp-OutputArea-output { overflow-x: auto; }
+.jp-RenderedHTMLCommon th { white-space: nowrap; }
+.jp-RenderedImage img { max-width: 100%; height: auto; }
+</style>{% endblock extra_css %}
 """
 
 
@@ -50,12 +72,20 @@ def notebook_path(name: str) -> Path:
     return path
 
 
-def parameters(database_url: str | None, start: date | None, end: date | None) -> dict[str, str]:
+def parameters(
+    database_url: str | None,
+    start: date | None,
+    end: date | None,
+    branch: str | None = None,
+    language: str | None = None,
+) -> dict[str, str]:
     """The environment the notebooks read their parameters from."""
     values = {
         "CRM_DATABASE_URL": database_url,
         "REPORT_FROM": start.isoformat() if start else None,
         "REPORT_TO": end.isoformat() if end else None,
+        "REPORT_BRANCH": branch,
+        "REPORT_LANG": language,
     }
     return {k: v for k, v in values.items() if v}
 
@@ -81,6 +111,69 @@ def _kernel_manager(folder: Path):
     return AsyncKernelManager(
         kernel_name=KERNEL, kernel_spec_manager=specs, transport="ipc", ip=str(folder / "kernel")
     )
+
+
+class Refused(ValueError):
+    """A report asked for that cannot be made; the message says why, in the asker's
+    language."""
+
+
+def language_refusal(language: str | None) -> str | None:
+    """Why reports cannot be written in ``language`` (None: they can)."""
+    try:
+        language_of(language)
+    except UnknownLanguage:
+        return _(
+            "Reports are written in %(known)s; %(language)s is not one of them.",
+            known=", ".join(LANGUAGES),
+            language=language,
+        )
+    return None
+
+
+def period_refusal(start: date, end: date, today: date) -> str | None:
+    """Why a report cannot cover ``start``–``end`` (None: it can): a reversed period, or one
+    that ends after today."""
+    if start > end:
+        return _("The period ends before it starts.")
+    if end > today:
+        return _("The period ends after today: a report covers days that are over.")
+    return None
+
+
+def refusal(start: date, end: date, today: date, language: str | None) -> str | None:
+    """Why a report over ``start``–``end`` in ``language`` cannot be made (None: it can)."""
+    return language_refusal(language) or period_refusal(start, end, today)
+
+
+def check(start: date, end: date, today: date, language: str | None) -> str:
+    """The report language, or ``Refused`` with the reason (see ``refusal``)."""
+    reason = refusal(start, end, today, language)
+    if reason:
+        raise Refused(reason)
+    return language_of(language)
+
+
+def title(name: str, start: date | None, end: date | None, language: str) -> str:
+    """A report's title in its language (in English outside an app, which holds the
+    catalogue): what it is, and over which days."""
+    from babel.dates import format_date
+
+    def text() -> str:
+        what = str(TITLES[name]) if name in TITLES else name.replace("_", " ").title()
+        if not (start and end):
+            return what
+        return _(
+            "%(report)s, %(start)s to %(end)s",
+            report=what,
+            start=format_date(start, "medium", locale=language),
+            end=format_date(end, "medium", locale=language),
+        )
+
+    if not has_app_context():
+        return text()
+    with force_locale(language):
+        return text()
 
 
 class ReportFailed(RuntimeError):
@@ -137,8 +230,12 @@ def to_html(notebook: nbformat.NotebookNode, title: str) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        anchor_link_text="",  # a report read as a document: no ¶ beside its headings
     )
     notebook.metadata["title"] = title
+    notebook.cells = [
+        c for c in notebook.cells if NOTEBOOK_ONLY not in c.get("metadata", {}).get("tags", [])
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         body, _ = exporter.from_notebook_node(notebook)
@@ -152,14 +249,21 @@ def render(
     database_url: str | None = None,
     start: date | None = None,
     end: date | None = None,
+    branch: str | None = None,
+    language: str | None = None,
     timeout: int = TIMEOUT,
 ) -> Path:
-    """Execute report ``name`` over the period and write it to ``out`` as HTML."""
+    """Execute report ``name`` over the period (for one branch, in one language) and write
+    it to ``out`` as HTML. The file appears whole or not at all: it is written beside
+    ``out`` and renamed into place."""
     path = notebook_path(name)
-    notebook = execute(path, parameters(database_url, start, end), timeout)
-    period = f"{start.isoformat() if start else '…'} – {end.isoformat() if end else '…'}"
-    html = to_html(notebook, f"{path.stem.replace('_', ' ').title()} {period}")
+    language = language_of(language)
+    notebook = execute(path, parameters(database_url, start, end, branch, language), timeout)
+    html = to_html(notebook, title(path.stem, start, end, language))
+    html = html.replace("<html>", f'<html lang="{language.replace("_", "-")}">', 1)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(out)
     return out

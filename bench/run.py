@@ -28,12 +28,18 @@ from pathlib import Path
 
 from bench import (
     churn,
+    dashboard,
     dispatch,
+    experiment_coverage,
+    experiments,
     importer,
     list_scale,
+    pipeline,
     planner,
+    reports,
     retier,
     searches,
+    team,
     today,
     transition,
     web,
@@ -80,6 +86,32 @@ def _transition_rows(result) -> list[Row]:
     ]
 
 
+def _coverage_rows(result) -> list[Row]:
+    what = {"visit": "covers the true effect", "event": "covers zero where there is none"}
+    return [
+        (
+            f"experiment report's 95% interval {what[name]}, {result.seeds} seeds",
+            "sqlite",
+            f"≥ {experiment_coverage.TARGET:.0%}",
+            f"{result.coverage(name):.0%}",
+            result.verdict(name),
+        )
+        for name in experiment_coverage.DESIGNS
+    ]
+
+
+def _experiments_rows(results) -> list[Row]:
+    rows: list[Row] = []
+    for r in results:
+        for measure, ratio in (
+            (f"experiment assignment of {r.assigned:,} vs bulk insert", r.assign_ratio),
+            (f"experiment report over {r.experiences:,} experiences vs DuckDB", r.report_ratio),
+        ):
+            target = f"≤ {experiments.TARGET:g}×"
+            rows.append((measure, r.backend, target, f"{ratio:.2f}×", r.verdict_of(ratio)))
+    return rows
+
+
 @dataclass
 class Step:
     name: str
@@ -90,6 +122,10 @@ class Step:
 
 
 def _command(module: str, args: argparse.Namespace, sizes: str, backends: list[str]) -> str:
+    if module == "bench.experiment_coverage":
+        return f".venv/bin/python -m {module} {sizes}"
+    if module == "bench.reports":  # one render of each report is a minute's work already
+        return f".venv/bin/python -m {module} {sizes} --backends sqlite --repeat 1 --warmup 0"
     if module == "bench.transition":
         return (
             f".venv/bin/python -m {module} {sizes} --repeat {max(args.repeat, 5)} "
@@ -156,6 +192,28 @@ STEPS: list[Step] = [
         databases=False,
     ),
     Step(
+        "experiments",
+        lambda urls, a, cmd: experiments.run_benchmark(
+            urls, a.customers, a.repeat, a.out, cmd, a.warmup
+        ),
+        _experiments_rows,
+    ),
+    Step(
+        "experiment_coverage",
+        lambda urls, a, cmd: experiment_coverage.run_benchmark(cmd),
+        _coverage_rows,
+        databases=False,
+    ),
+    Step(
+        "reports",
+        # The size: one branch of 50,000 customers, whatever the bank's size.
+        lambda urls, a, cmd: reports.run_benchmark(
+            urls, min(a.customers, reports.DEFAULT_CUSTOMERS), 1, a.out, cmd, 0
+        ),
+        reports.summary_rows,
+        backends=("sqlite",),
+    ),
+    Step(
         "web",
         lambda urls, a, cmd: web.run_benchmark(urls, a.customers, a.repeat, a.out, cmd),
         lambda results: web.summary_rows(results) + searches.summary_rows(results),
@@ -166,6 +224,18 @@ STEPS: list[Step] = [
         today.summary_rows,
     ),
     Step(
+        "team",
+        lambda urls, a, cmd: team.run_benchmark(urls, a.customers, a.repeat, a.out, cmd, a.warmup),
+        team.summary_rows,
+    ),
+    Step(
+        "dashboard",
+        lambda urls, a, cmd: dashboard.run_benchmark(
+            urls, a.customers, max(a.repeat, 30), a.out, cmd, a.warmup
+        ),
+        dashboard.summary_rows,
+    ),
+    Step(
         "list_scale",
         lambda urls, a, cmd: list_scale.run_benchmark(
             urls, 10 * a.customers, a.out, cmd, searches=True
@@ -174,6 +244,16 @@ STEPS: list[Step] = [
         backends=("postgresql",),
     ),
 ]
+
+STEPS.append(
+    Step(
+        "pipeline",
+        lambda urls, a, cmd: pipeline.run_benchmark(
+            urls, a.customers, a.repeat, a.out, cmd, a.warmup
+        ),
+        pipeline.summary_rows,
+    )
+)
 
 SIZES = {
     "retier": lambda a: f"--customers {a.customers}",
@@ -186,8 +266,17 @@ SIZES = {
         f"--customers {importer.DEFAULT_CUSTOMERS} --existing {importer.DEFAULT_EXISTING}"
     ),
     "transition": lambda a: f"--events {10 * a.customers} --customers {a.customers}",
+    "experiments": lambda a: f"--customers {a.customers}",
+    "experiment_coverage": lambda a: (
+        f"--seeds {experiment_coverage.DEFAULT_SEEDS} "
+        f"--customers {experiment_coverage.DEFAULT_CUSTOMERS}"
+    ),
+    "reports": lambda a: f"--customers {min(a.customers, reports.DEFAULT_CUSTOMERS)}",
     "web": lambda a: f"--customers {a.customers}",
     "today": lambda a: f"--customers {a.customers}",
+    "pipeline": lambda a: f"--customers {a.customers}",
+    "team": lambda a: f"--customers {a.customers}",
+    "dashboard": lambda a: f"--customers {a.customers}",
     "list_scale": lambda a: f"--customers {10 * a.customers}",
 }
 

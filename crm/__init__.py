@@ -121,17 +121,25 @@ def register_proxy(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.views import (
         admin,
+        approvals,
         auth,
         customers,
+        dashboard,
         events,
         experiences,
+        experiments,
         followup,
         grid,
         health,
         notifications,
         occasions,
+        opportunities,
         outreach,
+        pipeline,
         products,
+        prospects,
+        reports,
+        team,
         today,
         transfer,
     )
@@ -154,6 +162,14 @@ def register_blueprints(app: Flask) -> None:
         transfer,
         today,
         occasions,
+        prospects,
+        experiments,
+        dashboard,
+        team,
+        approvals,
+        reports,
+        opportunities,
+        pipeline,
     ):
         app.register_blueprint(module.bp)
 

@@ -142,6 +142,9 @@ class PolicyForm(DomainForm):
     start_date = DayField(_l("Start date"), validators=[InputRequired()])
     maturity_date = DayField(_l("Maturity date"), validators=[Optional()])
     status = SelectField(_l("Status"), choices=labels.choices(labels.POLICY_STATUS))
+    dual_recording_ref = StringField(_l("Dual-recording reference"), validators=[Optional()])
+    returns_notice_shown = BooleanField(_l("Shown that the illustrated returns are hypothetical"))
+    risk_acknowledged = BooleanField(_l("The customer acknowledged the product's risk"))
     version = HiddenField()
 
 
@@ -230,6 +233,24 @@ class ExperienceForm(DomainForm):
         validators=[Optional()],
         description=_l("Managers only: approve a plan the matrix or the budget would refuse."),
     )
+    holdout_confirmed = BooleanField(_l("Plan anyway"))  # shown once a holdout is warned of
+
+
+class ApprovalRequestForm(ExperienceForm):
+    """Staff ask a branch manager to approve a plan the matrix or the budget refused."""
+
+    approval_reason = None
+    reason = TextAreaField(
+        _l("Why the customer should have it"),
+        validators=[Optional()],
+        description=_l("Your branch's managers read this before they decide."),
+    )
+
+
+class ApprovalDecisionForm(DomainForm):
+    """A manager approves or declines a request (a reason: required to decline)."""
+
+    decision_reason = TextAreaField(_l("Your reason"), validators=[Optional()])
 
 
 class RecordForm(DomainForm):

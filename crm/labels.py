@@ -17,17 +17,21 @@ from crm.models.enums import (
     LostReason,
     Mark,
     MoveCause,
+    OpportunitySource,
     PaymentMode,
     PlanOrigin,
     PolicyStatus,
     ProductType,
+    ProspectStatus,
     Quadrant,
     RelationshipStatus,
     Response,
     RiskLevel,
     Role,
+    SalesStage,
     Touchpoint,
 )
+from crm.models.experiment import Arm, ExperimentStatus, Metric
 
 BRANCH_STAGE = {
     BranchStage.STARTUP: _l("Start-up"),
@@ -80,6 +84,21 @@ PAYMENT_MODE = {
     PaymentMode.REGULAR: _l("Regular premium"),
     PaymentMode.SINGLE: _l("Single premium"),
 }
+SALES_STAGE = {
+    SalesStage.LEAD: pgettext_l("sales stage", "Lead"),
+    SalesStage.NEEDS: pgettext_l("sales stage", "Needs analysis"),
+    SalesStage.PROPOSAL: pgettext_l("sales stage", "Proposal"),
+    SalesStage.CLOSING: pgettext_l("sales stage", "Closing"),
+    SalesStage.WON: pgettext_l("sales stage", "Won"),
+    SalesStage.LOST: pgettext_l("sales stage", "Lost"),
+}
+OPPORTUNITY_SOURCE = {
+    OpportunitySource.EXPERIENCE: _l("An experience"),
+    OpportunitySource.CALLBACK: _l("A maturity call-back"),
+    OpportunitySource.REFERRAL: _l("A referral"),
+    OpportunitySource.EVENT: _l("An event"),
+    OpportunitySource.OTHER: _l("Other"),
+}
 POLICY_STATUS = {
     PolicyStatus.IN_FORCE: _l("In force"),
     PolicyStatus.MATURED: _l("Matured"),
@@ -101,6 +120,12 @@ MOVE_CAUSE = {
     MoveCause.REFERRAL: _l("Referral given"),
     MoveCause.THRESHOLD_CHANGE: _l("Threshold change"),
     MoveCause.IMPORT: _l("Import"),
+}
+# How a move between quadrants goes (analytics.quadrants.direction).
+DIRECTION = {
+    "up": _l("Upward"),
+    "down": _l("Downward"),
+    "lateral": _l("Lateral"),
 }
 TOUCHPOINT = {
     Touchpoint.ROUTINE: _l("Routine service"),
@@ -166,6 +191,18 @@ CHURN_LEVEL = {
     ChurnLevel.LOW: pgettext_l("churn risk", "Low"),
     ChurnLevel.MEDIUM: pgettext_l("churn risk", "Medium"),
     ChurnLevel.HIGH: pgettext_l("churn risk", "High"),
+}
+APPROVAL_STATUS = {
+    "pending": pgettext_l("approval", "Waiting"),
+    "approved": pgettext_l("approval", "Approved"),
+    "declined": pgettext_l("approval", "Declined"),
+}
+PROSPECT_STATUS = {
+    ProspectStatus.NEW: pgettext_l("prospect", "New"),
+    ProspectStatus.CONTACTED: pgettext_l("prospect", "Contacted"),
+    ProspectStatus.QUALIFIED: pgettext_l("prospect", "Qualified"),
+    ProspectStatus.CONVERTED: pgettext_l("prospect", "Converted"),
+    ProspectStatus.DISCARDED: pgettext_l("prospect", "Discarded"),
 }
 
 # The occasions greeted (crm.services.occasions, crm.services.planning.greetings).
@@ -261,7 +298,55 @@ FIELD = {
     "relationship_status": _l("Relationship status"),
     "lost_reason": _l("Reason lost"),
     "lost_on": _l("Lost on"),
+    # Opportunities (商机) and the sale's compliance (seed 000).
+    "sales_stage": _l("Sales stage"),
+    "expected_premium": _l("Expected premium (CNY)"),
+    "expected_close_on": _l("Expected close date"),
+    "source": _l("Source"),
+    "lost_from": _l("Lost at stage"),
+    "closed_on": _l("Closed on"),
+    "opportunity_id": _l("Opportunity"),
+    "dual_recording_ref": _l("Dual-recording reference"),
+    "returns_notice_shown": _l("Shown that the illustrated returns are hypothetical"),
+    "risk_acknowledged": _l("The customer acknowledged the product's risk"),
+    # Prospects (潜在客户): their status is kept apart from a policy's in the history.
+    "prospect_status": _l("Prospect status"),
+    "discard_reason": _l("Reason discarded"),
+    "customer_id": _l("Dossier"),
+    "partner": _l("Insurer partner"),
+    "approval_status": _l("Decision"),
+    # Holdout experiments (crm.services.experiments.design).
+    "hypothesis": _l("Hypothesis"),
+    "quadrants": _l("Quadrants covered"),
+    "branch_ids": _l("Branches covered"),
+    "holdout_share": _l("Holdout share"),
+    "metric": _l("Primary metric"),
+    "horizon_days": _l("Horizon (days)"),
+    "started_on": _l("Started"),
+    "stopped_on": _l("Stopped"),
+    "giver": _l("Handed over from"),
+    "receiver": _l("Handed over to"),
+    "by": _l("Acting as"),
+    "deactivate": _l("Deactivate"),
+    "customer_ids": _l("Customer numbers"),
+    "decision_reason": _l("Your reason"),
 }
+
+# Holdout experiments (对照实验, crm.services.experiments).
+EXPERIMENT_STATUS = {
+    ExperimentStatus.DRAFT: _l("Draft"),
+    ExperimentStatus.RUNNING: _l("Running"),
+    ExperimentStatus.STOPPED: _l("Stopped"),
+    ExperimentStatus.ANALYSED: _l("Analysed"),
+}
+METRIC = {
+    Metric.UPWARD_MOVE: _l("Upward quadrant move"),
+    Metric.WILLINGNESS_CHANGE: _l("Willingness change"),
+    Metric.POLICY_BOUGHT: _l("Policy bought"),
+    Metric.PREMIUM: _l("Premium (CNY)"),
+    Metric.LOST: _l("Customer lost"),
+}
+ARM = {Arm.TREATMENT: _l("Treated as usual"), Arm.HOLDOUT: _l("Held out")}
 
 # Enum values in the change history, by field.
 VALUES = {
@@ -283,6 +368,11 @@ VALUES = {
     "intent": CALLBACK_INTENT,
     "relationship_status": RELATIONSHIP_STATUS,
     "lost_reason": LOST_REASON,
+    "sales_stage": SALES_STAGE,
+    "lost_from": SALES_STAGE,
+    "source": OPPORTUNITY_SOURCE,
+    "prospect_status": PROSPECT_STATUS,
+    "approval_status": APPROVAL_STATUS,
 }
 
 

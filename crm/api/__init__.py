@@ -48,8 +48,11 @@ def init_app(app: Flask) -> None:
         description,
         errors,
         experiences,
+        experiments,
         fields,
+        opportunities,
         policies,
+        prospects,
         quadrant_events,
         suggestions,
     )
@@ -73,7 +76,16 @@ def init_app(app: Flask) -> None:
     api.register_converter(IdConverter, _id_parameter)
     api.register_field(fields.Money, "string", "decimal")
     api.ma_plugin.converter.add_attribute_function(description.money2properties)
-    for module in (customers, policies, experiences, quadrant_events, suggestions):
+    for module in (
+        customers,
+        policies,
+        experiences,
+        quadrant_events,
+        suggestions,
+        prospects,
+        experiments,
+        opportunities,
+    ):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # no cookies: the token is the credential
     app.before_request(errors.answer_routing_error)

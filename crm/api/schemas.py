@@ -183,6 +183,10 @@ class PolicyOut(ma.Schema):
     start_date = Date()
     maturity_date = Date(allow_none=True)
     status = Enum(PolicyStatus)
+    opportunity_id = ma.fields.Integer(allow_none=True)
+    dual_recording_ref = ma.fields.String(allow_none=True)
+    returns_notice_shown = ma.fields.Boolean()
+    risk_acknowledged = ma.fields.Boolean()
     version = ma.fields.Integer()
     created_at = DateTime()
     updated_at = DateTime()
@@ -201,6 +205,14 @@ class PolicyFields(Schema):
     start_date = Date(metadata={"example": "2024-03-01"})
     maturity_date = Date(allow_none=True, metadata={"example": "2034-03-01"})
     status = choice(PolicyStatus)
+    # Seed 000: needed, all three, for an investment-type product (分红, 万能, 投连).
+    dual_recording_ref = Text(allow_none=True, metadata={"example": "SL-2024-000123"})
+    returns_notice_shown = Boolean(
+        metadata={"description": "The customer was shown illustrated returns are hypothetical."}
+    )
+    risk_acknowledged = Boolean(
+        metadata={"description": "The customer acknowledged the product's risk."}
+    )
 
 
 class PolicyCreate(PolicyFields):

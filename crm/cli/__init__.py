@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import click
 
-from crm.cli import backups, data, people, planning, reports, retention
+from crm.cli import (
+    backups,
+    data,
+    experiments,
+    followup_sheets,
+    people,
+    planning,
+    reports,
+    retention,
+    sharing,
+    team,
+)
 
 crm_group = click.Group(
     "crm",
@@ -30,7 +41,14 @@ crm_group = click.Group(
         retention.churn_weights_command,
         retention.churn_backtest_command,
         reports.report_group,
+        experiments.experiment_group,
+        sharing.share_group,
         backups.backup_command,
         backups.restore_command,
+        team.handover_command,
     ],
 )
+
+# Seed 003's sheets join the report group beside the analytics reports.
+reports.report_group.add_command(followup_sheets.callbacks_command)
+reports.report_group.add_command(followup_sheets.complaints_command)

@@ -67,14 +67,23 @@ def demo_logins():
     type=click.DateTime(["%Y-%m-%d"]),
     help="First simulated day (default: MONTHS before today, so the history ends yesterday).",
 )
+@click.option(
+    "--effects",
+    "effects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A TOML file of true effects per touchpoint category and quadrant, in willingness "
+    "points per experience held, that the simulated customers obey "
+    "(crm/services/simulation/truth.py).",
+)
 @with_appcontext
-def simulate_command(months: int, seed: int, customers: int, start):
+def simulate_command(months: int, seed: int, customers: int, start, effects_path: Path | None):
     """Fill an empty database with months of simulated history: the demo bank, then every
     day lived by the real planner, dispatcher, staff actions and follow-up (deterministic per
     seed; SMS go to the console provider)."""
-    from crm.services.simulation import run
+    from crm.services.simulation import run, truth
 
     try:
+        effects = truth.read_effects(effects_path) if effects_path else None
         summary = with_progress(
             _("Simulating"),
             lambda progress: run.simulate(
@@ -83,9 +92,10 @@ def simulate_command(months: int, seed: int, customers: int, start):
                 customers=customers,
                 start=start.date() if start else None,
                 progress=progress,
+                effects=effects,
             ),
         )
-    except run.SimulationRefused as error:
+    except (run.SimulationRefused, truth.EffectsRefused) as error:
         raise click.ClickException(str(error)) from error
     click.echo(
         _(
@@ -98,6 +108,16 @@ def simulate_command(months: int, seed: int, customers: int, start):
     )
     for name, count in sorted(summary.counts.items()):
         click.echo(f"  {name.replace('_', ' ')}: {count}")
+    for category, (held, points) in summary.ledger.totals().items():
+        click.echo(
+            _(
+                "  true effect of %(category)s: %(held)d experiences held, %(points)+d "
+                "willingness points",
+                category=category.value,
+                held=held,
+                points=points,
+            )
+        )
 
 
 @click.command("import")

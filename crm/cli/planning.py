@@ -83,9 +83,13 @@ def plan_command(days: int | None):
     from datetime import timedelta
 
     from crm.core.clock import local_today
+    from crm.services.experiments import assignment
 
     today = local_today()
     until = planner.horizon(today) if days is None else today + timedelta(days=days)
+    # A running experiment's newly eligible customers get their arm before the plan.
+    assignment.assign_newcomers(today)
+    db.session.commit()
     summary = with_progress(
         _("Planning"),
         lambda progress: planner.plan_contacts(until, today=today, progress=progress),

@@ -107,6 +107,8 @@ def referenced_names(rows: list[AuditLog], can_see=None) -> dict[tuple[str, str]
 
     ``can_see(customer)`` decides whether a referrer's name may be shown; otherwise "#id".
     """
+    from flask_babel import gettext
+
     from crm.models import Branch, Customer, Product
 
     wanted: dict[str, set[int]] = {
@@ -135,7 +137,10 @@ def referenced_names(rows: list[AuditLog], can_see=None) -> dict[tuple[str, str]
             if label is not None:
                 names[(field, str(obj.id))] = label(obj)
             elif can_see is not None and can_see(obj):
-                names[(field, str(obj.id))] = f"{obj.name} (#{obj.id})"
+                # Parentheses of the reader's language (full width in Chinese).
+                names[(field, str(obj.id))] = gettext(
+                    "%(text)s (%(note)s)", text=obj.name, note=f"#{obj.id}"
+                )
             else:
                 names[(field, str(obj.id))] = f"#{obj.id}"
     return names

@@ -82,6 +82,16 @@ class Channel(StrEnum):
     RESOURCE_EXCHANGE = "resource_exchange"  # 资源交易
 
 
+class ProspectStatus(StrEnum):
+    """Where a prospect (潜在客户) stands before a dossier is opened (seed 004, 开发新客户)."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    CONVERTED = "converted"  # a dossier was opened from it
+    DISCARDED = "discarded"  # with a reason
+
+
 class ProductType(StrEnum):
     PROTECTION = "protection"  # 保障型 (term life and other protection not named below)
     PARTICIPATING = "participating"  # 分红险
@@ -199,6 +209,9 @@ class MessagePurpose(StrEnum):
 class NotificationKind(StrEnum):
     DIGEST = "digest"  # the morning digest of the day's work
     VISIT_REMINDER = "visit_reminder"  # before a visit or event
+    MONTHLY_REPORT = "monthly_report"  # last month's reports are ready (月度报告)
+    HANDOVER = "handover"  # customers handed to or from the reader
+    APPROVAL = "approval"  # a request the reader made was decided
 
 
 class RelationshipStatus(StrEnum):
@@ -225,6 +238,31 @@ class ChurnLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+class SalesStage(StrEnum):
+    """Where an opportunity (商机) stands in the pipeline, in the order a sale moves."""
+
+    LEAD = "lead"  # 线索
+    NEEDS = "needs"  # 需求分析
+    PROPOSAL = "proposal"  # 方案建议
+    CLOSING = "closing"  # 促成
+    WON = "won"  # 成交
+    LOST = "lost"  # 未成交
+
+
+# The stages a card moves through before it is won or lost, in order.
+OPEN_STAGES = (SalesStage.LEAD, SalesStage.NEEDS, SalesStage.PROPOSAL, SalesStage.CLOSING)
+
+
+class OpportunitySource(StrEnum):
+    """What produced an opportunity (商机来源)."""
+
+    EXPERIENCE = "experience"  # an experience whose response showed interest
+    CALLBACK = "callback"  # a maturity call-back (满期回访)
+    REFERRAL = "referral"  # 转介绍
+    EVENT = "event"  # a group event (会议活动)
+    OTHER = "other"
 
 
 def enum_column(enum: type[StrEnum], name: str) -> sa.Enum:

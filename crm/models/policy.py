@@ -33,6 +33,18 @@ class Policy(Base):
     status: Mapped[PolicyStatus] = mapped_column(
         enum_column(PolicyStatus, "policy_status"), default=PolicyStatus.IN_FORCE
     )
+    # The opportunity (商机) won by this sale, when the pipeline recorded it.
+    opportunity_id: Mapped[int | None] = mapped_column(
+        # Added after both tables exist: an opportunity names a call-back, which names a policy.
+        sa.ForeignKey("opportunity.id", ondelete="SET NULL", use_alter=True),
+        index=True,
+    )
+    # Seed 000's sales compliance, needed for an investment-type product: the dual recording's
+    # reference (双录编号), the notice that returns shown are hypothetical (收益演示为假设情景)
+    # shown, and the customer's acknowledgement of the product's risk (已了解产品风险).
+    dual_recording_ref: Mapped[str | None] = mapped_column(sa.String(60))
+    returns_notice_shown: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    risk_acknowledged: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

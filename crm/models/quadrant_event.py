@@ -20,6 +20,18 @@ class QuadrantEvent(Base):
         # "Quadrant as of D" reads the latest event per customer at or before D.
         sa.Index("ix_quadrant_event_customer_id_at", "customer_id", "at"),
         sa.Index("ix_quadrant_event_at", "at"),
+        # The dashboard's as-of figures read every event of a branch's customers in customer
+        # and time order with what each moved and held: this index alone, neither table nor
+        # sort (crm.services.management.dashboard, migration 0018).
+        sa.Index(
+            "ix_quadrant_event_customer_id_at_id_moves",
+            "customer_id",
+            "at",
+            "id",
+            "from_quadrant",
+            "to_quadrant",
+            "liquid_assets",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

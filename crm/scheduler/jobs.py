@@ -43,6 +43,18 @@ class Cron:
 
 
 @dataclass(frozen=True)
+class Monthly:
+    """On a day of every month at hour:minute, local time."""
+
+    day: int
+    hour: int
+    minute: int = 0
+
+    def trigger(self, zone: tzinfo) -> BaseTrigger:
+        return CronTrigger(day=self.day, hour=self.hour, minute=self.minute, timezone=zone)
+
+
+@dataclass(frozen=True)
 class Every:
     """Every so many minutes."""
 
@@ -56,7 +68,7 @@ class Every:
 class JobSpec:
     id: str
     func: str  # "module:function", called with no arguments inside an app context
-    when: Cron | Every
+    when: Cron | Monthly | Every
 
 
 JOBS: tuple[JobSpec, ...] = (
@@ -66,6 +78,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("outreach", "crm.scheduler.jobs:outreach", Every(minutes=1)),
     JobSpec("morning_digest", "crm.scheduler.jobs:morning_digest", Cron(hour=7, minute=30)),
     JobSpec("visit_reminders", "crm.scheduler.jobs:visit_reminders", Cron(hour=16, minute=0)),
+    JobSpec("monthly_reports", "crm.scheduler.jobs:monthly_reports", Monthly(day=1, hour=8)),
 )
 
 # What ``run`` stores in APScheduler's table for every job.
@@ -75,6 +88,8 @@ RUN_REF = "crm.scheduler.jobs:run"
 # the job's params and a progress callback inside an app context, resolved only when run.
 LONG_WORK: dict[str, str] = {
     "retier": "crm.services.customers.retiering:retier_job",
+    "monthly_report": "analytics.delivery:remake_job",
+    "report": "analytics.requests:report_job",
 }
 
 
@@ -97,8 +112,14 @@ def maturity_scan() -> str:
 
 def plan_contacts() -> str:
     """The rolling planner (滚动计划), up to the configured horizon."""
+    from crm.extensions import db
+    from crm.services.experiments import assignment
     from crm.services.planning import planner
 
+    # Customers who came into a running experiment's scope get their arm first, so that
+    # tonight's plan already withholds the category from the new holdout.
+    assignment.assign_newcomers()
+    db.session.commit()
     until = planner.horizon()
     summary = planner.plan_contacts(until)
     return f"planned {summary.planned} up to {until.isoformat()}, cancelled {summary.cancelled}"
@@ -155,6 +176,17 @@ def visit_reminders() -> str:
     from crm.services.outreach import reminders
 
     return f"reminders {reminders.send_visit_reminders()}"
+
+
+def monthly_reports() -> str:
+    """Last month's reports for each branch's managers (月度报告), and any that failed before."""
+    from analytics import delivery
+
+    summary = delivery.make_monthly_reports()
+    text = f"made {summary.made}, failed {summary.failed}, notified {summary.notified}"
+    if summary.failed:
+        raise JobFailed(text)  # recorded as failed; the next run tries those again
+    return text
 
 
 # --- running them ------------------------------------------------------------------------

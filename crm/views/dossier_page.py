@@ -25,6 +25,7 @@ from crm.models import (
     Customer,
     MaturityCallback,
     Policy,
+    Prospect,
     Staff,
     Tag,
     customer_tag,
@@ -35,6 +36,7 @@ from crm.services.experiences import recording
 from crm.services.followup import calls, complaints
 from crm.services.planning import budget
 from crm.services.retention import reasons as churn
+from crm.services.sales import pipeline
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class DossierPage:
     names: dict[tuple[str, str], str]  # for ids in the history: who, which branch, …
     today: date
     churn_reasons: list[str]  # the churn score's top reasons, in the reader's language
+    opportunities: Sequence[sa.Row] = ()  # 商机, soonest to close first
 
 
 def _any(model, *conditions) -> sa.Exists:
@@ -88,6 +91,11 @@ def _profile_statement() -> sa.Select:
                 MaturityCallback.customer_id == Customer.id,
                 MaturityCallback.recorded_at.is_(None),
             ).label("has_open_callbacks"),
+            # The prospect it was opened from (潜在客户转化), if any.
+            sa.select(Prospect.id)
+            .where(Prospect.customer_id == Customer.id)
+            .scalar_subquery()
+            .label("prospect_id"),
         )
         .join(Staff, Staff.id == Customer.owner_id)
         .join(Branch, Branch.id == Customer.branch_id)
@@ -133,4 +141,5 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
         names=audit.referenced_names(history, can_see),
         today=today,
         churn_reasons=churn.describe_all(customer.churn_reasons, customer.churn_scored_at),
+        opportunities=pipeline.opportunities_of(user, "all", customer_id=customer.id, limit=50),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from crm.core import access
@@ -12,8 +13,11 @@ from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import AttendanceForm, GroupEventForm, InviteForm
 from crm.models import Experience, GroupEvent
+from crm.prospect_forms import WalkInForm
 from crm.services.experiences import events, invitations, plans
 from crm.services.experiences.attendance import may_record_attendance, record_attendance
+from crm.services.planning import holdouts
+from crm.services.sales import walk_ins
 from crm.views.forms import version_of
 
 bp = Blueprint("events", __name__)
@@ -57,7 +61,7 @@ def new():
     return render_template("events/form.html", form=form)
 
 
-def _event_page(event: GroupEvent, invite=None, attendance=None, attended=None):
+def _event_page(event: GroupEvent, invite=None, attendance=None, attended=None, walk_in=None):
     if attendance is None:
         attendance = AttendanceForm()
         attendance.version.data = event.version
@@ -74,6 +78,7 @@ def _event_page(event: GroupEvent, invite=None, attendance=None, attended=None):
         attended=attended,
         may_record=may_record_attendance(current_user, event),
         may_approve=plans.may_approve(current_user),
+        walk_in=walk_in or WalkInForm(),
     )
 
 
@@ -103,6 +108,17 @@ def invite(event_id: int):
                 flash(_("%(name)s invited with your approval.", name=customer.name), "success")
             else:
                 flash(_("%(name)s invited.", name=customer.name), "success")
+            held_by = holdouts.holdout_experiment(customer.id, event.category)
+            if held_by is not None:
+                flash(
+                    _(
+                        "Experiment “%(experiment)s” holds %(name)s out of this category: the"
+                        " invitation is counted as contamination.",
+                        experiment=held_by.name,
+                        name=customer.name,
+                    ),
+                    "warning",
+                )
             return redirect(url_for("events.show", event_id=event.id, _anchor="guests"))
     return _event_page(_event_or_404(event_id), invite=form)
 
@@ -148,3 +164,29 @@ def attendance(event_id: int):
             flash(_("Attendance recorded. Now record each guest's response."), "success")
             return redirect(url_for("events.show", event_id=event.id, _anchor="guests"))
     return _event_page(_event_or_404(event_id), attendance=form, attended=set(attended))
+
+
+@bp.route("/events/<id:event_id>/walk-ins", methods=["POST"])
+@login_required
+def add_walk_ins(event_id: int):
+    """Walk-in guests added as prospects (seed 004's batch acquisition at events)."""
+    event = _event_or_404(event_id)
+    form = WalkInForm()
+    if form.validate_on_submit():
+        try:
+            added = walk_ins.add_walk_ins(current_user, event, form.walk_in_guests.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            form.show(error)
+        else:
+            db.session.commit()
+            flash(
+                ngettext(
+                    "%(num)d walk-in guest added as a prospect.",
+                    "%(num)d walk-in guests added as prospects.",
+                    len(added),
+                ),
+                "success",
+            )
+            return redirect(url_for("events.show", event_id=event.id, _anchor="walk-ins"))
+    return _event_page(_event_or_404(event_id), walk_in=form)

@@ -8,15 +8,18 @@ from flask_login import current_user, login_required
 
 from crm.core import access, revisions
 from crm.core.clock import local_today
-from crm.core.inputs import InvalidInput
+from crm.core.inputs import InvalidInput, as_id
 from crm.extensions import db
 from crm.form_fields import product_choices
 from crm.forms import ExperienceForm, RecordForm
 from crm.models import Experience
 from crm.services.customers import suitability
 from crm.services.experiences import plans, recording
+from crm.services.management import team
 from crm.services.planning import agenda as agenda_service
 from crm.services.planning import budget, matrix
+from crm.services.sales import opportunities
+from crm.views import approvals as approvals_view
 from crm.views.forms import refuse_stale, version_of
 from crm.views.helpers import label
 
@@ -35,6 +38,7 @@ def _experience_or_404(experience_id: int) -> Experience:
 def new(customer_id: int):
     customer = access.get_customer_or_404(customer_id, current_user)
     form = ExperienceForm()
+    ask = None  # where staff may ask for approval of a plan the rules refused
     if request.method == "GET":
         form.category.data = request.args.get("category", "visit")
         form.due_on.data = local_today()
@@ -44,6 +48,8 @@ def new(customer_id: int):
         except InvalidInput as error:
             db.session.rollback()
             form.show(error)
+            if isinstance(error, plans.OverLimit):
+                ask = approvals_view.ask_link(customer.id, form.domain_data())
         else:
             db.session.commit()
             if experience.approved_by_id:
@@ -59,6 +65,7 @@ def new(customer_id: int):
         rules=matrix.rules(),
         categories=matrix.categories(),
         may_approve=plans.may_approve(current_user),
+        ask=ask,
     )
 
 
@@ -110,7 +117,9 @@ def record(experience_id: int):
                 )
             else:
                 flash(_("Experience recorded."), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
+            # Interest shown: the dossier offers to open an opportunity (商机) from it.
+            offer = opportunities.offer_after(experience)
+            return redirect(url_for("customers.show", customer_id=customer.id, **offer))
     if recording.already_recorded(experience):
         form.form_errors.append(str(recording.ALREADY_RECORDED))
     return render_template(
@@ -126,4 +135,11 @@ def record(experience_id: int):
 @bp.route("/agenda")
 @login_required
 def agenda():
-    return render_template("experiences/agenda.html", agenda=agenda_service.agenda(current_user))
+    """The signed-in staff member's agenda, or (?owner=, from the team page) a team member's,
+    read-only."""
+    owner = team.member_in_reach(current_user, as_id(request.args.get("owner")))
+    if owner is None:
+        abort(404)
+    return render_template(
+        "experiences/agenda.html", agenda=agenda_service.agenda(owner), owner=owner
+    )

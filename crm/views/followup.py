@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from crm.core import access, revisions
 from crm.core.clock import business_zone, local_today
 from crm.core.dates import time_text
-from crm.core.inputs import EARLIEST_DATE, InvalidInput, latest_date, read_date
+from crm.core.inputs import EARLIEST_DATE, InvalidInput, as_id, latest_date, read_date
 from crm.extensions import db
 from crm.form_fields import product_choices
 from crm.forms import AnswerForm, CallbackForm, ComplaintForm
 from crm.services.customers import suitability
 from crm.services.followup import calls, complaints, targets
 from crm.services.followup.hints import hint_for
+from crm.services.management import team
+from crm.services.sales import opportunities
 from crm.views.forms import refuse_stale, version_of
 from crm.views.helpers import label
 from crm.views.roles import manager_required
@@ -45,11 +47,15 @@ def business_time(moment) -> str:
 @bp.route("/callbacks")
 @login_required
 def callbacks():
-    """The signed-in staff member's open call-backs, most urgent first, with the day's quota."""
-    day = calls.day_of_callbacks(current_user)
+    """The signed-in staff member's open call-backs, most urgent first, with the day's quota;
+    or (?owner=, from the team page) a team member's, read-only."""
+    owner = team.member_in_reach(current_user, as_id(request.args.get("owner")))
+    if owner is None:
+        abort(404)
+    day = calls.day_of_callbacks(owner)
     shelf = suitability.active_products()
     hints = {c.id: hint_for(c.customer, day.today, shelf) for c in day.open}
-    return render_template("followup/callbacks.html", day=day, hints=hints)
+    return render_template("followup/callbacks.html", day=day, hints=hints, owner=owner)
 
 
 @bp.route("/callbacks/<id:callback_id>/record", methods=["GET", "POST"])
@@ -92,7 +98,8 @@ def record_callback(callback_id: int):
                     b=label("quadrant", recorded.moved_to),
                 )
             flash(message, "success")
-            return redirect(url_for("followup.callbacks"))
+            # A new policy in mind: the list offers to open an opportunity (商机) from it.
+            return redirect(url_for("followup.callbacks", **opportunities.offer_after(callback)))
         callback = calls.get_callback_or_404(callback_id, current_user)
         form.version.data = callback.version
     elif request.method == "POST":
@@ -116,11 +123,18 @@ def record_callback(callback_id: int):
 @bp.route("/complaints")
 @login_required
 def complaints_index():
-    """Open complaints soonest due first (the overdue marked), and the recently answered."""
+    """Open complaints soonest due first (the overdue marked), and the recently answered;
+    (?owner=, from the team page) those of a team member's customers, read-only."""
+    owner_id = as_id(request.args.get("owner"))
+    owner = team.member_in_reach(current_user, owner_id)
+    if owner is None:
+        abort(404)
+    board = complaints.board(owner, owner_only=True) if owner_id else complaints.board(owner)
     return render_template(
         "followup/complaints.html",
-        board=complaints.board(current_user),
+        board=board,
         is_overdue=complaints.is_overdue,
+        owner=owner if owner_id else current_user,
     )
 
 

@@ -56,7 +56,12 @@ def current_locale() -> str:
 DATE_FIELDS = {"birth_date", "assets_as_of", "start_date", "maturity_date", "due_on", "held_on"}
 DATETIME_FIELDS = {"sms_consent_at", "sms_opt_out_at", "opened_at", "due_at", "answered_at"}
 MONEY_FIELDS = {"liquid_assets", "premium", "planned_cost", "actual_cost", "total_cost"}
+# Opportunities (商机) and the sale's compliance.
+DATE_FIELDS |= {"expected_close_on", "closed_on"}
+MONEY_FIELDS |= {"expected_premium"}
 YES_NO_FIELDS = {
+    "returns_notice_shown",
+    "risk_acknowledged",
     "sms_consent",
     "is_active_account",
     "notify_by_sms",
@@ -100,6 +105,10 @@ _MACHINE_REASONS = (
         lambda m: _("referral of customer #%(id)s", id=m[1]),
     ),
     (re.compile(r"SMS reply: (.*)", re.S), lambda m: _("SMS reply: %(text)s", text=m[1])),
+    (
+        re.compile(r"handover (\S+) → (\S+)"),
+        lambda m: _("handed over from %(giver)s to %(receiver)s", giver=m[1], receiver=m[2]),
+    ),
 )
 
 

@@ -21,6 +21,12 @@ POLICY = {
     "start_date": "2024-03-01",
     "maturity_date": "2034-03-01",
 }
+# Seed 000's compliance record, which an investment-type sale needs.
+COMPLIANCE = {
+    "dual_recording_ref": "SL-2024-000123",
+    "returns_notice_shown": True,
+    "risk_acknowledged": True,
+}
 
 
 def add(customer, number: str, status=PolicyStatus.IN_FORCE) -> Policy:
@@ -73,7 +79,8 @@ def test_policy_rules_and_types_refused_with_nothing_written(world, api_as):
         ({"maturity_date": "2020-01-01"}, "maturity_date"),
         ({"start_date": "2024-02-30"}, "start_date"),
         ({"payment_mode": "monthly"}, "payment_mode"),
-        ({"product_type": "investment_linked"}, "product_type"),  # R4 for an R2 customer
+        # R4 for an R2 customer
+        ({"product_type": "investment_linked", **COMPLIANCE}, "product_type"),
         ({"status": 3}, "status"),
         ({"insurer": "国寿"}, "insurer"),
     ):

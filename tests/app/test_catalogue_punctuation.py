@@ -54,3 +54,14 @@ def test_no_chinese_string_carries_ascii_punctuation():
             if found := misplaced(text or ""):
                 bad[message.id if isinstance(message.id, str) else message.id[0]] = found
     assert bad == {}
+
+
+def test_each_message_is_translated_once():
+    """A message defined twice makes ``msgfmt --check`` fail and leaves which translation
+    wins to the tool that reads it."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    keys = re.findall(r'^(?:msgctxt "((?:[^"\\]|\\.)*)"\n)?msgid "((?:[^"\\]|\\.)*)"', text, re.M)
+    seen: dict[tuple[str, str], int] = {}
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    assert {key: n for key, n in seen.items() if n > 1 and key[1]} == {}

@@ -47,9 +47,10 @@ def test_record_a_visit_from_the_agenda_and_see_the_new_quadrant(
     page.get_by_label("备注").fill("送了生日礼物，客户很高兴")
     page.get_by_role("button", name="保存记录").click()
 
-    page.wait_for_url(f"{base}/customers/{world.alice_customer.id}")
+    # A warm response: the dossier also offers to open an opportunity (商机) from the visit.
+    page.wait_for_url(f"{base}/customers/{world.alice_customer.id}?*")
     main = page.locator("main").inner_text()
-    assert "客户由“开发”迁至“维系”" in main
+    assert "客户由“开发”迁至“维系”" in main and "客户表现出购买意向" in main
     assert page.get_by_test_id("quadrant").inner_text() == "维系"
     past = page.get_by_test_id("past").inner_text()
     assert "¥120.00" in past and "积极" in past and "送了生日礼物" in past

@@ -35,6 +35,7 @@ from crm.models import Customer, Policy
 from crm.models.enums import PaymentMode, ProductType
 from crm.services.customers import dossier
 from crm.services.experiences import plans
+from crm.services.sales import opportunities, prospects
 
 EXAMPLES = 20
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -49,6 +50,9 @@ CONFIG = {
                 "PATCH /api/v1/customers/{customer_id}",
                 "PATCH /api/v1/policies/{policy_id}",
                 "POST /api/v1/experiences/{experience_id}/record",
+                "PATCH /api/v1/prospects/{prospect_id}",
+                "PATCH /api/v1/opportunities/{opportunity_id}",
+                "POST /api/v1/opportunities/{opportunity_id}/stage",
             ],
             "checks": {
                 "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422", "428"]}
@@ -76,6 +80,16 @@ OPERATIONS = [
     "GET /api/v1/quadrant-events",
     "GET /api/v1/quadrant-events/{event_id}",
     "GET /api/v1/customers/{customer_id}/suggestions",
+    "GET /api/v1/prospects",
+    "POST /api/v1/prospects",
+    "GET /api/v1/prospects/{prospect_id}",
+    "PATCH /api/v1/prospects/{prospect_id}",
+    "GET /api/v1/experiments",
+    "GET /api/v1/opportunities",
+    "POST /api/v1/opportunities",
+    "GET /api/v1/opportunities/{opportunity_id}",
+    "PATCH /api/v1/opportunities/{opportunity_id}",
+    "POST /api/v1/opportunities/{opportunity_id}/stage",
 ]
 CHINESE = re.compile("[\u4e00-\u9fff]")
 SETTINGS = settings(
@@ -118,6 +132,19 @@ def seeded(world):
         )
         # Opened through the domain: placed in its quadrant, so quadrant event 1 exists.
         dossier.create_customer(world.alice, {"name": "周敏", "phone": "13912345678"} | DEFAULTS)
+        prospects.create_prospect(
+            world.alice, {"name": "孙悦", "phone": "13712345678", "channel": "event"}
+        )
+        opportunities.open_opportunity(
+            world.alice,
+            world.alice_customer,
+            {
+                "product_id": 1,
+                "expected_premium": "50000.00",
+                "payment_mode": "regular",
+                "expected_close_on": "2026-12-31",
+            },
+        )
         db.session.commit()
         yield world
 

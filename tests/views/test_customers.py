@@ -213,6 +213,10 @@ def test_add_and_edit_policy(world, auth):
         "start_date": "2021-03-01",
         "maturity_date": "2026-03-01",
         "status": "in_force",
+        # Seed 000's compliance record, which a participating policy's sale needs.
+        "dual_recording_ref": "SL-2021-000123",
+        "returns_notice_shown": "y",
+        "risk_acknowledged": "y",
     }
     assert auth.client.post(f"/customers/{cid}/policies/new", data=policy).status_code == 302
     bad = auth.client.post(

@@ -36,6 +36,10 @@ POLICY = {
     "policy_number": "BX2021001",
     "product_name": "鑫享两全保险（分红型）",
     "product_type": "participating",
+    # Seed 000's compliance record, which a participating policy's sale needs.
+    "dual_recording_ref": "SL-2021-000123",
+    "returns_notice_shown": "y",
+    "risk_acknowledged": "y",
     "premium": "50000",
     "payment_mode": "single",
     "start_date": "2021-03-01",

@@ -13,7 +13,9 @@ quadrant, never one it marks × (不予体验):
 Strategic ones come first; then they rank by expected effect per yuan: the share of such
 experiences the bank's own history shows answered positively for the quadrant
 (``crm.services.advice.effects``, a prior blended in where history is thin) over the
-category's unit cost. For a customer at high churn risk a personal touch (anything but a
+category's unit cost; or, where a finished holdout experiment covered the category and the
+customer, the uplift per yuan it measured (``crm.services.advice.measured``), and the
+suggestion names the experiment. For a customer at high churn risk a personal touch (anything but a
 routine SMS) counts ``CHURN_RAISE`` times as much. Each personal suggestion may carry a
 product to talk about: seed 003's choice for the customer's age band, narrowed to what their
 risk level allows (``crm.services.followup.hints``, seed 000's R1–R5); from 61, a deposit.
@@ -46,7 +48,7 @@ from crm.models.enums import (
     RelationshipStatus,
     Touchpoint,
 )
-from crm.services.advice import effects
+from crm.services.advice import effects, measured
 from crm.services.customers import suitability
 from crm.services.followup import hints
 from crm.services.planning import budget, matrix
@@ -68,6 +70,7 @@ class Suggestion:
     last_held: date | None = None
     interval_days: int | None = None
     churn_raised: bool = False
+    measured: measured.Measured | None = None  # a finished experiment's uplift, if one
     product: Product | None = None
     deposit: bool = False
     reasons: list[LazyString] = field(default_factory=list)
@@ -167,6 +170,7 @@ def for_customer(
         effects.effects(today),
         suitability.active_products,
         today,
+        measured.measured(today),
     )
 
 
@@ -176,7 +180,7 @@ def for_customers(customers: Sequence, today: date | None = None) -> dict[int, l
     ids = [c.id for c in customers]
     if not ids:
         return {}
-    found, table = options(ids), effects.effects(today)
+    found, table, tested = options(ids), effects.effects(today), measured.measured(today)
     limits = matrix.cost_limits()
     used = budget.used_by(ids, today)
     shelf = functools.cache(suitability.active_products)
@@ -188,6 +192,7 @@ def for_customers(customers: Sequence, today: date | None = None) -> dict[int, l
             table,
             shelf,
             today,
+            tested,
         )
         for c in customers
     }
@@ -200,9 +205,11 @@ def suggest(
     table: dict[tuple[Quadrant, Touchpoint], effects.Effect],
     shelf: Callable[[], list[Product]],
     today: date,
+    tested: dict | None = None,
 ) -> list[Suggestion]:
     """The ranked suggestions for one customer from what was read; ``shelf`` gives the
-    products on sale, read only when a suggestion may carry one."""
+    products on sale, read only when a suggestion may carry one; ``tested``: the finished
+    experiments' uplifts (``measured.measured``)."""
     if customer.relationship_status == RelationshipStatus.LOST:
         return []
     quadrant = Quadrant(customer.quadrant)
@@ -221,8 +228,17 @@ def suggest(
             due = cell.last_held is None or cell.last_held + timedelta(cell.interval_days) <= today
             if due:
                 cadence.append(cell)
+    branch_id = getattr(customer, "branch_id", None)
     suggestions = [
-        _suggestion(quadrant, at_risk, today, table, c) for c in cadence or discretionary
+        _suggestion(
+            quadrant,
+            at_risk,
+            today,
+            table,
+            c,
+            measured.for_customer(tested or {}, quadrant, c.category, branch_id),
+        )
+        for c in cadence or discretionary
     ]
     suggestions.sort(key=lambda s: (ORDER[s.mark], -s.per_yuan, list(Touchpoint).index(s.category)))
     suggestions = suggestions[:MOST]
@@ -230,10 +246,16 @@ def suggest(
     return suggestions
 
 
-def _suggestion(quadrant, at_risk, today, table, cell: Option) -> Suggestion:
+def _suggestion(
+    quadrant, at_risk, today, table, cell: Option, tested: measured.Measured | None
+) -> Suggestion:
     effect = table[(quadrant, cell.category)]
     raised = at_risk and cell.category != Touchpoint.ROUTINE
-    per_yuan = effect.share / float(cell.cost) if cell.cost else effect.share
+    if tested is not None:
+        # What withholding the category did, per yuan: a measured cause beats the prior.
+        per_yuan = tested.per_yuan
+    else:
+        per_yuan = effect.share / float(cell.cost) if cell.cost else effect.share
     if raised:
         per_yuan *= CHURN_RAISE
     return Suggestion(
@@ -245,11 +267,12 @@ def _suggestion(quadrant, at_risk, today, table, cell: Option) -> Suggestion:
         last_held=cell.last_held,
         interval_days=cell.interval_days,
         churn_raised=raised,
-        reasons=_reasons(quadrant, today, cell, effect, raised),
+        measured=tested,
+        reasons=_reasons(quadrant, today, cell, effect, raised, tested),
     )
 
 
-def _reasons(quadrant, today, cell: Option, effect, raised) -> list[LazyString]:
+def _reasons(quadrant, today, cell: Option, effect, raised, tested) -> list[LazyString]:
     from crm.labels import QUADRANT
 
     name, mark, interval = QUADRANT[quadrant], cell.mark, cell.interval_days
@@ -271,14 +294,28 @@ def _reasons(quadrant, today, cell: Option, effect, raised) -> list[LazyString]:
                 interval=interval,
             )
         )
-    reasons.append(
-        _l(
-            "%(share)d%% positive responses expected at ¥%(cost)s (%(held)d held in the last year)",
-            share=round(effect.share * 100),
-            cost=f"{cell.cost:,.2f}",
-            held=effect.held,
+    if tested is not None:
+        reasons.append(
+            _l(
+                "measured by the experiment “%(name)s”: %(uplift)s per ¥10,000 spent "
+                "(95%% interval %(low)s to %(high)s) at ¥%(cost)s",
+                name=tested.name,
+                uplift=f"{tested.uplift:+,.2f}",
+                low=f"{tested.low:+,.2f}",
+                high=f"{tested.high:+,.2f}",
+                cost=f"{cell.cost:,.2f}",
+            )
         )
-    )
+    else:
+        reasons.append(
+            _l(
+                "%(share)d%% positive responses expected at ¥%(cost)s "
+                "(%(held)d held in the last year)",
+                share=round(effect.share * 100),
+                cost=f"{cell.cost:,.2f}",
+                held=effect.held,
+            )
+        )
     if raised:
         reasons.append(_l("high churn risk: a personal touch counts more"))
     return reasons

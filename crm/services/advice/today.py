@@ -29,6 +29,7 @@ from crm.models.enums import (
 )
 from crm.services.advice import suggestions
 from crm.services.followup import calls, complaints
+from crm.services.management import approvals
 from crm.services.retention import reasons, scoring
 
 SHOWN = 8  # rows per section; the count links to the rest
@@ -54,6 +55,8 @@ class TodayPage:
     warnings_count: int
     reasons: dict[int, list[str]] = field(default_factory=dict)
     suggested: list[tuple[sa.Row, list[suggestions.Suggestion]]] = field(default_factory=list)
+    # Approval requests waiting for a manager's decision (none for staff).
+    approvals_waiting: int = 0
 
 
 def _owned() -> sa.ColumnElement[bool]:
@@ -189,6 +192,7 @@ def today_page(user: Staff, today: date | None = None) -> TodayPage:
         complaints_count=_total(pressing),
         warnings=warnings,
         warnings_count=_total(warnings),
+        approvals_waiting=approvals.waiting_count(user),
     )
     page.reasons = {w.id: reasons.describe_all(w.churn_reasons) for w in page.warnings}
     candidates = reads.rows(_candidates_statement(), **owner)

@@ -24,7 +24,7 @@ from crm.core.revisions import flush_revision, require_version
 from crm.extensions import db
 from crm.models import Customer, Policy, Staff
 from crm.models.enums import PaymentMode, PolicyStatus, ProductType
-from crm.services.customers import suitability
+from crm.services.customers import compliance, suitability
 
 POLICY_FIELDS = (
     "policy_number",
@@ -36,6 +36,7 @@ POLICY_FIELDS = (
     "maturity_date",
     "status",
     "product_id",
+    *compliance.FIELDS,
 )
 MAX_PREMIUM = Decimal("10000000000.00")
 NUMBER_LIMIT = 40
@@ -122,6 +123,11 @@ def clean_policy(
     sold = policy is None or (
         (policy.product_type, policy.product_id) != (out.get("product_type"), out["product_id"])
     )
+    out.update(compliance.read(data))
+    # A new sale, or a change to what it carried, needs the whole record; a policy held
+    # since before the rule stays editable as it is.
+    if "product_type" in out and (sold or compliance.changed(policy, out)):
+        compliance.check(out["product_type"], shelf, out, errors)
     # Only a new sale is checked: a policy held since before a risk re-assessment stays editable.
     if customer is not None and sold and "product_type" in out and "product_id" not in errors:
         reason = suitability.refusal(customer, suitability.risk_of(out["product_type"], shelf))
@@ -134,9 +140,13 @@ def clean_policy(
     return out
 
 
-def add_policy(user: Staff, customer: Customer, data: Mapping[str, Any]) -> Policy:
-    """Record a policy the customer holds; the caller commits."""
+def add_policy(
+    user: Staff, customer: Customer, data: Mapping[str, Any], opportunity_id: int | None = None
+) -> Policy:
+    """Record a policy the customer holds (sold from ``opportunity_id``, when the pipeline's
+    won opportunity records it); the caller commits."""
     values = clean_policy(data, customer=customer)
+    values["opportunity_id"] = opportunity_id
     policy = Policy(customer=customer, version=1, **values)
     db.session.add(policy)
     flush_or_explain(NUMBER_CLASH)

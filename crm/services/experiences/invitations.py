@@ -36,6 +36,7 @@ from crm.services.experiences.events import (
     holding_seats,
     holds_seat,
 )
+from crm.services.planning import holdouts
 
 # A cadence-planned experience this close to the event date becomes the invitation.
 LINK_WINDOW = timedelta(days=30)
@@ -129,6 +130,11 @@ def invite(
     experience, before = _seat(user, event, customer, reused, share, approved)
     _flush_touching(event)
     _audit_invitation(user, event, customer, experience, action, before, approved, reason)
+    # A guest a running experiment holds out of the event's category spoils its comparison:
+    # the invitation stands, and the report counts it (the page says so).
+    held_by = holdouts.holdout_experiment(customer.id, event.category)
+    if held_by is not None:
+        holdouts.record_contamination(held_by, customer.id, experience.id, user.id)
     return experience
 
 

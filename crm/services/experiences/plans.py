@@ -26,7 +26,7 @@ from crm.core.inputs import (
 from crm.extensions import db
 from crm.models import Customer, Experience, Staff
 from crm.models.enums import ExperienceStatus, Mark, PlanOrigin, Quadrant, Role, Touchpoint
-from crm.services.planning import budget, matrix
+from crm.services.planning import budget, holdouts, matrix
 
 MAX_COST = Decimal("10000000.00")
 NOTES_LIMIT = 2000
@@ -36,6 +36,29 @@ PLAN_AHEAD = timedelta(days=366)
 
 class OverLimit(InvalidInput):
     """A plan a manager must approve: a "never" category, or past the customer's budget."""
+
+
+class HeldOut(InvalidInput):
+    """A plan for a customer a running experiment holds out of the category: the staff
+    member is told and may go on, and the plan is then counted as a contamination."""
+
+
+def refuse_unwarned_holdout(customer: Customer, category: Touchpoint, confirmed: bool):
+    """The running experiment that holds the customer out of ``category`` (None: none), or
+    the warning, unless the staff member has already confirmed they go on."""
+    experiment = holdouts.holdout_experiment(customer.id, category)
+    if experiment is not None and not confirmed:
+        raise HeldOut(
+            {
+                "holdout_confirmed": _l(
+                    "Experiment “%(name)s” holds this customer out of this category: planning"
+                    " it spoils the comparison and is counted as contamination. Tick “Plan"
+                    " anyway” to go on.",
+                    name=experiment.name,
+                )
+            }
+        )
+    return experiment
 
 
 def may_approve(user: Staff) -> bool:
@@ -107,10 +130,11 @@ def add_experience(user: Staff, customer: Customer, data: Mapping[str, Any]) -> 
     much, unless a manager (or admin) approves it with a reason, which is audited.
     """
     today = local_today()
-    category, due_on, cost, notes, reason = _read_plan(customer, data, today)
+    category, due_on, cost, notes, reason = read_plan(customer, data, today)
     lock_budget(customer)
     approval = refusal_reasons(customer, category, cost, today)
     require_approval(user, approval, reason)
+    holdout = refuse_unwarned_holdout(customer, category, bool(data.get("holdout_confirmed")))
     experience = Experience(
         customer=customer,
         category=category,
@@ -126,6 +150,8 @@ def add_experience(user: Staff, customer: Customer, data: Mapping[str, Any]) -> 
     )
     db.session.add(experience)
     db.session.flush()
+    if holdout is not None:
+        holdouts.record_contamination(holdout, customer.id, experience.id, user.id)
     changes = {
         "category": (None, category),
         "due_on": (None, due_on),
@@ -147,7 +173,7 @@ def add_experience(user: Staff, customer: Customer, data: Mapping[str, Any]) -> 
     return experience
 
 
-def _read_plan(
+def read_plan(
     customer: Customer, data: Mapping[str, Any], today: date
 ) -> tuple[Touchpoint, date, Decimal, str | None, str | None]:
     """The category, date, cost (the category's unit cost if left empty), notes and approval

@@ -161,6 +161,24 @@ def outcomes(
     return sorted(rows.values(), key=lambda r: r.label)
 
 
+def outcomes_keyed(
+    scope: sa.ColumnElement[bool],
+    start: date,
+    end: date,
+    calls_key: sa.ColumnElement,
+    complaints_key: sa.ColumnElement,
+    *,
+    now: datetime | None = None,
+) -> dict[Any, Outcome]:
+    """The same figures as ``outcomes`` for the customers of ``scope``, grouped by any key
+    of a call-back (``calls_key``) and of a complaint (``complaints_key``): the dashboard
+    splits them by month, a maturity's and an answer's, in two queries."""
+    rows: dict[Any, Outcome] = {}
+    _count_calls(rows, calls_key.label("key"), scope, start, end)
+    _count_complaints(rows, complaints_key.label("key"), scope, start, end, now or utcnow())
+    return rows
+
+
 def _count_if(*conditions):
     return sa.func.sum(sa.case((sa.and_(*conditions), 1), else_=0))
 

@@ -26,6 +26,8 @@ from crm.core.dates import date_text, time_text
 from crm.extensions import db
 from crm.labels import TOUCHPOINT
 from crm.models import (
+    ApprovalRequest,
+    ApprovalStatus,
     ChurnScoreDay,
     Complaint,
     Customer,
@@ -37,7 +39,7 @@ from crm.models import (
     Staff,
 )
 from crm.models.base import utcnow
-from crm.models.enums import ChurnLevel, NotificationKind, RelationshipStatus, Touchpoint
+from crm.models.enums import ChurnLevel, NotificationKind, RelationshipStatus, Role, Touchpoint
 from crm.services.followup import calls
 from crm.services.outreach import inbox
 from crm.services.planning import agenda
@@ -259,11 +261,36 @@ def _churn_line(name: str, score: int) -> LazyString:
     return LazyString(lambda: _("%(name)s — churn risk %(score)d", name=name, score=score))
 
 
+def approval_sections(recipients: sa.Select, today: date) -> dict[int, list[Section]]:
+    """Approval requests waiting for each branch manager's decision, oldest first
+    (crm.services.management.approvals)."""
+    rows = db.session.execute(
+        sa.select(Staff.id, Customer.name, ApprovalRequest.category)
+        .select_from(ApprovalRequest)
+        .join(Staff, Staff.branch_id == ApprovalRequest.branch_id)
+        .join(Customer, Customer.id == ApprovalRequest.customer_id)
+        .where(
+            Staff.id.in_(recipients),
+            Staff.role == Role.MANAGER,
+            ApprovalRequest.status == ApprovalStatus.PENDING,
+            ApprovalRequest.requested_by_id != Staff.id,
+        )
+        .order_by(Staff.id, ApprovalRequest.id)
+    )
+    found: dict[int, Section] = {}
+    for manager_id, name, category in rows:
+        if manager_id not in found:
+            found[manager_id] = Section(_l("Approval requests waiting"))
+        found[manager_id].add(_experience_line(name, category, None, None))
+    return {manager_id: [section] for manager_id, section in found.items()}
+
+
 DIGEST_PROVIDERS: tuple[DigestProvider, ...] = (
     agenda_sections,
     complaint_sections,
     callback_sections,
     churn_sections,
+    approval_sections,
 )
 
 

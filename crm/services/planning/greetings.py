@@ -29,7 +29,7 @@ from crm.models.enums import (
 )
 from crm.services.occasions import birthdays, calendar
 from crm.services.occasions.calendar import Festival
-from crm.services.planning import matrix
+from crm.services.planning import holdouts, matrix
 
 BIRTHDAY = "birthday"
 POLICY_ANNIVERSARY = "policy_anniversary"
@@ -68,6 +68,8 @@ def _greetable(quadrants: list, scope: sa.ColumnElement[bool] | None) -> list:
         Customer.sms_consent.is_(True),
         Customer.sms_opt_out_at.is_(None),
         Customer.relationship_status != RelationshipStatus.LOST,
+        # A greeting is a routine SMS: a running experiment's routine holdout gets none.
+        sa.not_(holdouts.held_out(Touchpoint.ROUTINE.value, Customer.id)),
     ]
     if scope is not None:
         where.append(scope)

@@ -34,7 +34,7 @@ from crm.models.enums import (
     Touchpoint,
 )
 from crm.services.occasions import calendar
-from crm.services.planning import budget, greetings, holidays, matrix
+from crm.services.planning import budget, greetings, holdouts, holidays, matrix
 
 
 @dataclass
@@ -83,10 +83,12 @@ def _candidates(
     start = _later(
         sa.func.coalesce(_add_days(latest, sa.literal(rule.interval_days)), first), today_
     )
-    # A lost customer (流失, crm.services.retention) is planned nothing more.
+    # A lost customer (流失, crm.services.retention) is planned nothing more, and a running
+    # experiment's holdout none of its category (crm.services.experiments).
     where = [
         Customer.quadrant == rule.quadrant,
         Customer.relationship_status != RelationshipStatus.LOST,
+        sa.not_(holdouts.held_out(rule.category.value, Customer.id)),
         in_range,
     ]
     if rule.category == Touchpoint.ROUTINE:
@@ -118,8 +120,8 @@ def _candidates(
 def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) -> int:
     """Cancel planned experiences from today on that the customer's quadrant no longer allows:
     a "never" category (unless a manager approved it), a cadence-planned category the
-    quadrant no longer plans, SMS to a customer who can no longer receive them; and every
-    one of a lost customer's."""
+    quadrant no longer plans or a running experiment holds the customer out of, SMS to a
+    customer who can no longer receive them; and every one of a lost customer's."""
     not_allowed = sa.or_(
         Customer.relationship_status == RelationshipStatus.LOST,
         sa.and_(Experience.approved_by_id.is_(None), TouchpointRule.mark == Mark.NEVER),
@@ -131,6 +133,8 @@ def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) 
                 TouchpointRule.mark.not_in(PLANNED_MARKS),
                 TouchpointRule.interval_days.is_(None),
                 sa.and_(Experience.category == Touchpoint.ROUTINE, sa.not_(reachable_by_sms())),
+                # Held out of the category by a running experiment since it was planned.
+                holdouts.held_out(Experience.category, Customer.id),
             ),
         ),
     )

@@ -35,7 +35,7 @@ from crm.services.experiences import plans, recording
 from crm.services.followup import calls, complaints
 from crm.services.outreach import sms_replies
 from crm.services.planning import matrix
-from crm.services.simulation import model, people
+from crm.services.simulation import model, people, truth
 from crm.services.simulation.world import World
 
 
@@ -93,6 +93,7 @@ def record_due_experiences(world: World, day: date, counts: Counter) -> None:
         customer = experience.customer
         owner = db.session.get(Staff, customer.owner_id)
         data = outcome(world, experience, customer)
+        added = _true_effect(world, customer, experience, data)
         recorded = attempt(
             lambda e=experience, c=customer, o=owner, d=data: recording.record_experience(
                 o, e, d, e.version, c.version
@@ -102,6 +103,27 @@ def record_due_experiences(world: World, day: date, counts: Counter) -> None:
         )
         if recorded and data["outcome"] == ExperienceStatus.NO_SHOW.value:
             counts["no_shows"] += 1
+        if recorded and added is not None:
+            world.ledger.add(truth.Applied(customer.id, experience.category, day, added))
+
+
+def _true_effect(
+    world: World, customer: Customer, experience: Experience, data: dict[str, Any]
+) -> int | None:
+    """Where the effects file names the cell, the willingness it gives is recorded with an
+    experience held (``truth``); the points added, or None where the model decides."""
+    if world.effects is None:
+        return None
+    effect = world.effects.of(customer.quadrant, experience.category)
+    if effect is None:
+        return None
+    if data["outcome"] != ExperienceStatus.DONE.value:
+        # Not attended: the truth gives nothing (not the delta of "no response").
+        data["willingness"] = customer.willingness
+        return None
+    score = truth.willingness_after(world.rng, customer.willingness, effect)
+    data["willingness"] = score
+    return score - customer.willingness
 
 
 def outcome(world: World, experience: Experience, customer: Customer) -> dict[str, Any]:

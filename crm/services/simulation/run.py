@@ -8,10 +8,12 @@ quadrant, the budget, the plan, the SMS rules, the willingness deltas and the ta
 the services' own; the simulator only plays the customers and the staff (``behaviour``), by
 the customer model (``model``). The history it leaves (quadrant events with their causes,
 recorded experiences with costs, the outbox, call-backs, complaints, referrals, audit rows)
-has the shape of real use. It is deterministic per seed: one ``random.Random(seed)``
-decides everything, in an order set by what the rows are, never by their ids (PostgreSQL
-may number the rows of one set-based insert differently from one run to the next, as its
-plans follow statistics), so one seed gives one history, up to that numbering.
+has the shape of real use. With ``--effects FILE`` the customers obey a known truth
+(``truth``), so that a simulated experiment has an answer to find. It is deterministic per
+seed: one ``random.Random(seed)`` decides everything, in an order set by what the rows
+are, never by their ids (PostgreSQL may number the rows of one set-based insert differently
+from one run to the next, as its plans follow statistics), so one seed gives one history,
+up to that numbering.
 
 A day, in the business's zone (the scheduler's times where it runs the job):
 
@@ -40,7 +42,7 @@ from crm.services.followup import calls
 from crm.services.outreach import digest, enqueue, reminders
 from crm.services.outreach.dispatch import dispatch
 from crm.services.planning import planner
-from crm.services.simulation import attrition, behaviour, demo
+from crm.services.simulation import attrition, behaviour, demo, truth
 from crm.services.simulation.world import World
 
 
@@ -51,6 +53,7 @@ class SimulationSummary:
     customers: int = 0
     days: int = 0
     counts: Counter = field(default_factory=Counter)
+    ledger: truth.Ledger = field(default_factory=truth.Ledger)  # the true effects applied
 
 
 class SimulationRefused(RuntimeError):
@@ -72,13 +75,15 @@ def simulate(
     start: date | None = None,
     today: date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    effects: truth.Effects | None = None,
 ) -> SimulationSummary:
     """Load the demo bank into this empty database as of ``start`` (default: ``months``
-    before ``today``) and live every day from then until the day before ``start + months``."""
+    before ``today``) and live every day from then until the day before ``start + months``;
+    with ``effects``, the customers obey that truth (``truth``)."""
     start, end = _period(months, start, today or local_today())
-    world = World(random.Random(seed))
+    world = World(random.Random(seed), effects)
     made = world.open_bank(customers, seed, start)
-    summary = SimulationSummary(start, end - timedelta(days=1), customers=made)
+    summary = SimulationSummary(start, end - timedelta(days=1), customers=made, ledger=world.ledger)
     total = (end - start).days
     try:
         for offset in range(total):

@@ -12,13 +12,13 @@ from flask import current_app
 from crm.core.clock import business_zone, frozen
 from crm.extensions import db
 from crm.models import Customer
-from crm.services.simulation import demo, people
+from crm.services.simulation import demo, people, truth
 
 
 class World:
     """The simulated bank: a random source, the clock and the providers."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, effects: truth.Effects | None = None):
         from crm.providers.console import ConsoleProvider
         from crm.providers.mail import ConsoleMailer
 
@@ -28,6 +28,9 @@ class World:
         self.sms = ConsoleProvider(current_app.config["CRM_SMS_CONSOLE_PATH"])
         self.mail = ConsoleMailer(current_app.config["CRM_MAIL_CONSOLE_PATH"])
         self.phones: set[str] | None = None
+        # The true effects the customers obey (``truth``), and each one applied.
+        self.effects = effects
+        self.ledger = truth.Ledger()
 
     def at(self, day: date, clock: time):
         """The clock frozen at ``clock`` on ``day`` in the business's zone."""

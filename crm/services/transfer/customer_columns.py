@@ -67,6 +67,16 @@ COLUMNS = (
     Column("payment_mode", "缴费方式", "payment mode", ("交费方式",), True),
     Column("start_date", "生效日期", "start date", ("承保日期", "起保日期"), True),
     Column("maturity_date", "满期日", "maturity date", ("满期日期", "到期日"), True),
+    # Seed 000's compliance record, needed for an investment-type product's policy.
+    Column("dual_recording_ref", "双录编号", "dual recording ref", ("双录号",), True),
+    Column(
+        "returns_notice_shown",
+        "收益演示为假设情景",
+        "returns notice shown",
+        ("已告知收益为假设情景", "收益演示告知"),
+        True,
+    ),
+    Column("risk_acknowledged", "已了解产品风险", "risk acknowledged", ("风险确认",), True),
     # Written by exports and rejects files, read back without complaint, never stored:
     # the quadrant follows from assets and willingness, the reason was ours.
     Column("quadrant", "分层", "quadrant", ("客户分层",)),

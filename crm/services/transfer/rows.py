@@ -127,16 +127,19 @@ class RowChecker:
             data[name] = self._enum(name, texts.get(name), errors) or ""
         for name in ("start_date", "maturity_date"):
             data[name] = self._date(name, texts.get(name), errors)
+        data["dual_recording_ref"] = texts.get("dual_recording_ref", "")
+        for name in ("returns_notice_shown", "risk_acknowledged"):
+            data[name] = self._yes_no(texts.get(name), errors, name)
         return data
 
-    def _yes_no(self, text: str | None, errors: dict[str, Any]) -> bool:
+    def _yes_no(self, text: str | None, errors: dict[str, Any], field: str = "sms_consent") -> bool:
         if text is None:
             return False
         key = ("yes_no", text)
         if key not in self.seen:
             self.seen[key] = yes_no(text)
         if self.seen[key] is None:
-            errors["sms_consent"] = _l("Enter yes or no (是 or 否).")
+            errors[field] = _l("Enter yes or no (是 or 否).")
         return bool(self.seen[key])
 
     def _owner(self, text: str | None, errors: dict[str, Any]) -> int | None:

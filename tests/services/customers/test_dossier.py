@@ -178,6 +178,10 @@ def test_policy_rules(world):
         "start_date": date(2021, 3, 1),
         "maturity_date": date(2026, 3, 1),
         "status": "in_force",
+        # Seed 000's compliance record, which a participating policy's sale needs.
+        "dual_recording_ref": "SL-2021-000123",
+        "returns_notice_shown": True,
+        "risk_acknowledged": True,
     }
     policy = policies.add_policy(world.alice, world.alice_customer, good)
     db.session.commit()

@@ -29,6 +29,14 @@ def sale(**fields) -> dict:
     }
 
 
+# Seed 000's compliance record, which an investment-type sale needs.
+COMPLIANCE = {
+    "dual_recording_ref": "SL-2024-000123",
+    "returns_notice_shown": True,
+    "risk_acknowledged": True,
+}
+
+
 def shelf(kind: ProductType) -> Product:
     return db.session.scalars(sa.select(Product).where(Product.product_type == kind)).one()
 
@@ -90,7 +98,9 @@ def test_a_shelf_product_names_the_policy(world):
     customer.risk_level = RiskLevel.R3
     product = shelf(ProductType.UNIVERSAL)
     held = policies.add_policy(
-        world.alice, customer, sale(product_id=product.id, product_name="", product_type="")
+        world.alice,
+        customer,
+        sale(product_id=product.id, product_name="", product_type="", **COMPLIANCE),
     )
     db.session.commit()
     assert (held.product_id, held.product_name, held.product_type) == (

@@ -288,7 +288,7 @@ def test_policies_one_row_each_with_the_customer_repeated(world):
             "13512345678",
             "p-1",
             "鑫享两全",
-            "分红险",
+            "年金险",
             "50000",
             "趸交",
             "2021-03-01",
@@ -309,9 +309,9 @@ def test_policies_one_row_each_with_the_customer_repeated(world):
 def test_policy_rows_that_contradict_their_customer_or_repeat_a_number_are_refused(world):
     rows = [
         ["姓名", "手机", "流动资产", "保单号", "产品名称", "险种", "保费", "缴费方式", "生效日期"],
-        ["赵磊", "13512345678", "100", "P-1", "鑫享", "分红险", "500", "趸交", "2021-03-01"],
+        ["赵磊", "13512345678", "100", "P-1", "鑫享", "年金险", "500", "趸交", "2021-03-01"],
         ["赵磊", "13512345678", "900", "P-2", "安康", "重疾险", "300", "期交", "2022-01-01"],
-        ["钱芳", "13612345678", "", "P-1", "鑫享", "分红险", "500", "趸交", "2021-03-01"],
+        ["钱芳", "13612345678", "", "P-1", "鑫享", "年金险", "500", "趸交", "2021-03-01"],
     ]
     report = importer.import_file(world.manager, "a.csv", as_csv(rows), Mode.VALID_ROWS)
     found = problems(report)
