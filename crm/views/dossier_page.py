@@ -24,6 +24,7 @@ from crm.models import (
     Complaint,
     Customer,
     MaturityCallback,
+    Opportunity,
     Policy,
     Prospect,
     Staff,
@@ -91,6 +92,7 @@ def _profile_statement() -> sa.Select:
                 MaturityCallback.customer_id == Customer.id,
                 MaturityCallback.recorded_at.is_(None),
             ).label("has_open_callbacks"),
+            _any(Opportunity, Opportunity.customer_id == Customer.id).label("has_opportunities"),
             # The prospect it was opened from (潜在客户转化), if any.
             sa.select(Prospect.id)
             .where(Prospect.customer_id == Customer.id)
@@ -141,5 +143,9 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
         names=audit.referenced_names(history, can_see),
         today=today,
         churn_reasons=churn.describe_all(customer.churn_reasons, customer.churn_scored_at),
-        opportunities=pipeline.opportunities_of(user, "all", customer_id=customer.id, limit=50),
+        opportunities=(
+            pipeline.opportunities_of(user, "all", customer_id=customer.id, limit=50)
+            if customer.has_opportunities
+            else ()
+        ),
     )
