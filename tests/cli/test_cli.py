@@ -135,3 +135,15 @@ def test_the_commands_report_in_the_shells_language(runner, world, monkeypatch, 
     # No bare progress label when the output is not a terminal (a log, a pipe).
     assert "Planning" not in plan.output and "正在计划" not in plan.output
     assert "Re-tiering" not in retier.output and "重新分层" not in retier.output
+
+
+def test_the_demo_bank_has_prospects_and_a_pipeline_at_every_open_stage(app, runner):
+    from crm.models import Opportunity, Prospect
+    from crm.models.enums import OPEN_STAGES, ProspectStatus
+
+    result = runner.invoke(args=["crm", "demo", "--customers", "200", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    stages = set(db.session.scalars(sa.select(Opportunity.stage)))
+    assert stages == set(OPEN_STAGES)
+    statuses = set(db.session.scalars(sa.select(Prospect.status)))
+    assert statuses == {ProspectStatus.NEW, ProspectStatus.CONTACTED, ProspectStatus.QUALIFIED}

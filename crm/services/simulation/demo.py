@@ -37,7 +37,7 @@ from crm.models.enums import (
 )
 from crm.services.customers import tiering
 from crm.services.followup import calls, complaints
-from crm.services.simulation import people
+from crm.services.simulation import demo_sales, people
 
 DEMO_PASSWORD = "demo1234"
 
@@ -141,6 +141,7 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
             )
     batch.write()
     _complaints(staff, firsts, today, now)
+    demo_sales.seed(owners, today, seed)
     if customers and db.engine.dialect.name == "postgresql":
         db.session.execute(
             sa.text("SELECT setval(pg_get_serial_sequence('customer', 'id'), :last)"),
