@@ -33,8 +33,8 @@ def _make(name: str, start, end, branch: str | None, language: str | None, out: 
         raise click.UsageError(_("There is no branch named %(name)s.", name=branch))
     click.echo(
         _(
-            "Running the %(report)s notebook for %(start)s to %(end)s…",
-            report=name,
+            "Making the report “%(report)s” for %(start)s to %(end)s…",
+            report=report.TITLES[name],
             start=f"{start:%Y-%m-%d}",
             end=f"{end:%Y-%m-%d}",
         )
