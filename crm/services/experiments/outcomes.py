@@ -47,28 +47,58 @@ def _level(column) -> sa.Case:
     return sa.case({q.value: level for q, level in LEVEL.items()}, value=column, else_=0)
 
 
-def last_tiering(column, before: date) -> sa.ScalarSelect:
-    """A column of the customer's latest quadrant event before ``before`` (its quadrant, or
-    the willingness it was placed with)."""
+def tiering_before(before: date, name: str) -> sa.Subquery:
+    """Per customer, the latest quadrant event before ``before`` (its quadrant and the
+    willingness it was placed with): one windowed pass to join, rather than a lookup per
+    customer (which PostgreSQL runs as a sub-plan per row)."""
+    order = (QuadrantEvent.at.desc(), QuadrantEvent.id.desc())
+    ranked = (
+        sa.select(
+            QuadrantEvent.customer_id,
+            QuadrantEvent.to_quadrant,
+            QuadrantEvent.willingness,
+            sa.func.row_number()
+            .over(partition_by=QuadrantEvent.customer_id, order_by=order)
+            .label("rank"),
+        )
+        .where(QuadrantEvent.at < _instant(before))
+        .subquery()
+    )
     return (
-        sa.select(column)
-        .where(QuadrantEvent.customer_id == Customer.id, QuadrantEvent.at < _instant(before))
-        .order_by(QuadrantEvent.at.desc(), QuadrantEvent.id.desc())
-        .limit(1)
-        .scalar_subquery()
+        sa.select(ranked.c.customer_id, ranked.c.to_quadrant, ranked.c.willingness)
+        .where(ranked.c.rank == 1)
+        .subquery(name)
+    )
+
+
+def bought_in(start: date, end: date) -> sa.Subquery:
+    """Per customer, the policies that started within [start, end) and their premium: one
+    GROUP BY to join, rather than two lookups per customer."""
+    return (
+        sa.select(
+            Policy.customer_id,
+            sa.func.count().label("policies"),
+            sa.func.sum(Policy.premium).label("premium"),
+        )
+        .where(Policy.start_date >= start, Policy.start_date < end)
+        .group_by(Policy.customer_id)
+        .subquery("bought")
     )
 
 
 def metric_values(
-    start: date, end: date, quadrant_before, willingness_before
+    start: date,
+    end: date,
+    quadrant_before,
+    willingness_before,
+    bought: sa.Subquery,
+    then: sa.Subquery,
 ) -> dict[Metric, sa.ColumnElement]:
-    """Each metric of one customer (a row of ``customer``) over [start, end), against where
-    they stood before: the assignment's record, or for the history the last tiering."""
-    quadrant_then = last_tiering(QuadrantEvent.to_quadrant, end)
-    bought = sa.and_(
-        Policy.customer_id == Customer.id, Policy.start_date >= start, Policy.start_date < end
-    )
-    premium = sa.select(sa.func.sum(Policy.premium)).where(bought).scalar_subquery()
+    """Each metric of one customer (a row of ``customer``, outer-joined to ``bought``, the
+    ``bought_in`` of the same period, and to ``then``, its ``tiering_before(end)``) over
+    [start, end), against where they stood before: the assignment's record, or for the
+    history the last tiering."""
+    quadrant_then = then.c.to_quadrant
     upward = _level(sa.func.coalesce(quadrant_then, quadrant_before)) > _level(quadrant_before)
     lost = sa.and_(
         Customer.relationship_status == RelationshipStatus.LOST,
@@ -78,9 +108,9 @@ def metric_values(
     return {
         Metric.UPWARD_MOVE: sa.case((upward, 1), else_=0),
         Metric.WILLINGNESS_CHANGE: Customer.willingness - willingness_before,
-        Metric.POLICY_BOUGHT: sa.case((sa.select(Policy.id).where(bought).exists(), 1), else_=0),
+        Metric.POLICY_BOUGHT: sa.case((bought.c.policies > 0, 1), else_=0),
         # In the stored unit (fen on SQLite); scaled back once summed.
-        Metric.PREMIUM: sa.func.coalesce(premium, 0),
+        Metric.PREMIUM: sa.func.coalesce(bought.c.premium, 0),
         Metric.LOST: sa.case((lost, 1), else_=0),
     }
 
@@ -90,10 +120,13 @@ def arm_totals(
 ) -> dict[Metric, dict[Arm, ArmTotals]]:
     """Every metric's sums per arm over [start, end), and what was spent on each arm."""
     a = ExperimentAssignment
-    outcomes = metric_values(start, end, a.quadrant, a.willingness)
+    bought, then = bought_in(start, end), tiering_before(end, "then")
+    outcomes = metric_values(start, end, a.quadrant, a.willingness, bought, then)
     per_customer = (
         sa.select(a.arm, *(y.label(m.value) for m, y in outcomes.items()))
         .join(Customer, Customer.id == a.customer_id)
+        .outerjoin(bought, bought.c.customer_id == a.customer_id)
+        .outerjoin(then, then.c.customer_id == a.customer_id)
         .where(a.experiment_id == experiment.id)
         .subquery()
     )

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from crm.core.clock import local_today
 from crm.extensions import db
-from crm.models import Customer, QuadrantEvent
+from crm.models import Customer
 from crm.models.enums import RelationshipStatus
 from crm.models.experiment import Experiment, Metric
 from crm.services.experiments import outcomes
@@ -92,18 +92,19 @@ def history(
     start = today - timedelta(days=horizon_days)
     # Where each stood at the period's start: the last tiering before it (the willingness it
     # was placed with is the latest score the history keeps).
-    quadrant_before = sa.func.coalesce(
-        outcomes.last_tiering(QuadrantEvent.to_quadrant, start), Customer.quadrant
-    )
-    willingness_before = sa.func.coalesce(
-        outcomes.last_tiering(QuadrantEvent.willingness, start), Customer.willingness
-    )
-    value = outcomes.metric_values(start, today, quadrant_before, willingness_before)[metric]
-    y = sa.cast(value, sa.Float)
+    before = outcomes.tiering_before(start, "before")
+    quadrant_before = sa.func.coalesce(before.c.to_quadrant, Customer.quadrant)
+    willingness_before = sa.func.coalesce(before.c.willingness, Customer.willingness)
+    bought, then = outcomes.bought_in(start, today), outcomes.tiering_before(today, "then")
+    value = outcomes.metric_values(start, today, quadrant_before, willingness_before, bought, then)
+    y = sa.cast(value[metric], sa.Float)
     n, total, squares = db.session.execute(
-        sa.select(sa.func.count(), sa.func.sum(y), sa.func.sum(y * y)).where(
-            *_scope(quadrants, branch_ids)
-        )
+        sa.select(sa.func.count(), sa.func.sum(y), sa.func.sum(y * y))
+        .select_from(Customer)
+        .outerjoin(before, before.c.customer_id == Customer.id)
+        .outerjoin(bought, bought.c.customer_id == Customer.id)
+        .outerjoin(then, then.c.customer_id == Customer.id)
+        .where(*_scope(quadrants, branch_ids))
     ).one()
     if not n:
         return 0, None, None
