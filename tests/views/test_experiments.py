@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from crm.core.clock import local_today
 from crm.extensions import db
-from crm.models import Experience
+from crm.models import Customer, Experience, Staff
 from crm.models.enums import Quadrant
 from crm.models.experiment import (
     Arm,
@@ -133,14 +133,16 @@ def test_planning_a_visit_by_hand_for_a_held_out_customer_warns_then_goes_on(wor
         f"/experiments/{experiment_id}/start", data={"version": "1"}, headers=EN
     )
     assert started.status_code == 302
-    held_id = db.session.scalar(
-        sa.select(ExperimentAssignment.customer_id)
+    # The draw is keyed per experiment: the held customer may be any owner's, who plans.
+    held_id, owner = db.session.execute(
+        sa.select(ExperimentAssignment.customer_id, Staff.username)
+        .join(Customer, Customer.id == ExperimentAssignment.customer_id)
+        .join(Staff, Staff.id == Customer.owner_id)
         .where(ExperimentAssignment.arm == Arm.HOLDOUT)
         .limit(1)
-    )
-    assert held_id is not None
+    ).one()
     auth.logout()
-    auth.login("alice")
+    auth.login(owner)
     url = f"/customers/{held_id}/experiences/new"
     auth.client.get(url, headers=EN)
     plan = {
