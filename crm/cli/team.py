@@ -38,18 +38,7 @@ def handover_command(
     except InvalidInput as error:
         fail(error)
     db.session.commit()
-    click.echo(
-        _(
-            "Customers handed over from %(a)s to %(b)s: %(n)d, with %(planned)d planned "
-            "experiences, %(callbacks)d open call-backs and %(complaints)d open complaints.",
-            n=result.customers,
-            a=result.giver.display_name,
-            b=result.receiver.display_name,
-            planned=result.planned_experiences,
-            callbacks=result.open_callbacks,
-            complaints=result.open_complaints,
-        )
-    )
+    click.echo(result.summary())
     if result.deactivated:
         click.echo(_("%(name)s is deactivated.", name=result.giver.display_name))
 

@@ -60,20 +60,7 @@ def handover():
             errors, status = error.errors, INVALID
         else:
             db.session.commit()
-            flash(
-                _(
-                    "Customers handed over from %(a)s to %(b)s: %(n)d, with %(planned)d planned "
-                    "experiences, %(callbacks)d open call-backs and %(complaints)d open "
-                    "complaints.",
-                    n=result.customers,
-                    a=result.giver.display_name,
-                    b=result.receiver.display_name,
-                    planned=result.planned_experiences,
-                    callbacks=result.open_callbacks,
-                    complaints=result.open_complaints,
-                ),
-                "success",
-            )
+            flash(result.summary(), "success")
             if result.deactivated:
                 flash(_("%(name)s is deactivated.", name=result.giver.display_name), "success")
             return redirect(url_for("team.index", branch=result.receiver.branch_id))

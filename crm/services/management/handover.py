@@ -87,6 +87,21 @@ class Handover:
     deactivated: bool = False
     customer_ids: list[int] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """What moved, in one sentence of the reader's language (the page's and the CLI's)."""
+        return _(
+            "Customers handed over from %(a)s to %(b)s: %(n)d, with %(planned)d planned "
+            "experiences, %(callbacks)d open call-backs, %(complaints)d open complaints and "
+            "%(opportunities)d open opportunities.",
+            n=self.customers,
+            a=self.giver.display_name,
+            b=self.receiver.display_name,
+            planned=self.planned_experiences,
+            callbacks=self.open_callbacks,
+            complaints=self.open_complaints,
+            opportunities=self.open_opportunities,
+        )
+
 
 def _in_reach(actor: Staff | None, staff: Staff) -> bool:
     """``actor`` None: the command line, run by whoever runs the system, as an admin."""
@@ -314,14 +329,7 @@ def _message(reader: Staff, result: Handover, received: bool) -> inbox.Message:
                 n=result.customers,
                 name=result.receiver.display_name,
             )
-        body = _(
-            "With them: %(planned)d planned experiences, %(callbacks)d open call-backs, "
-            "%(complaints)d open complaints.",
-            planned=result.planned_experiences,
-            callbacks=result.open_callbacks,
-            complaints=result.open_complaints,
-        )
-        return inbox.Message(title=title[: inbox.TITLE_LIMIT], body=body, sms=title)
+        return inbox.Message(title=title[: inbox.TITLE_LIMIT], body=result.summary(), sms=title)
 
 
 def _notify(actor: Staff, result: Handover, now: datetime) -> None:

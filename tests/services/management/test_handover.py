@@ -223,6 +223,7 @@ def test_open_opportunities_follow_the_customer_and_closed_ones_stay_credited(wo
     db.session.commit()
 
     assert result.open_opportunities == 1
+    assert "进行中商机 1 条" in result.summary()
     db.session.expire_all()
     assert (open_one.owner_id, open_one.version) == (world.bob.id, 2)
     assert won.owner_id == world.alice.id  # the sale stays Alice's in the ranking
