@@ -229,8 +229,8 @@ def start_experiment(actor: Staff | None, experiment: Experiment, today: date | 
                 )
             }
         )
-    covered = sa.select(sa.func.count()).select_from(assignment.eligible(experiment).subquery())
-    if not db.session.scalar(covered):
+    anyone = sa.select(Customer.id).where(*assignment.eligible(experiment)).limit(1)
+    if db.session.scalar(anyone) is None:
         raise InvalidInput({"quadrants": _l("No customer is in this experiment's scope.")})
     experiment.status = ExperimentStatus.RUNNING
     experiment.started_on = today
