@@ -1,0 +1,124 @@
+"""How each database answers the customer list sorted by last contact or next planned
+experience, read from its own plans (SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN) over
+a table large enough, and analysed, for the planner to choose: for the bank, a branch and a
+relationship manager, a page deep in the customers with a date and a page among those
+without one are each a range read of that list's index on the date (``ix_customer_[branch_id_
+| owner_id_]<date>_id``; among those without one PostgreSQL may walk the list's id index
+instead), never the whole customer table nor a sort of it; and they are the right rows."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import Customer
+from crm.services.customers.customer_list import CustomerFilters, list_customers
+from crm.services.customers.list_sorts import SORTS
+
+ROWS = 20_000
+DAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def bank(world):
+    """``ROWS`` customers, three in fifty alice's, one in three carol's (the other branch), the
+    others bob's; no contact for one in five, nothing planned for two in five; analysed."""
+    rows = []
+    for n in range(ROWS):
+        owner = world.alice if n % 50 in (1, 3, 5) else world.carol if n % 3 == 0 else world.bob
+        rows.append(
+            {
+                "name": f"客户{n}",
+                "name_pinyin": f"kehu{n}",
+                "name_initials": "kh",
+                "phone": f"+86137{n:08d}",
+                "phone_last4": f"{n:08d}"[-4:],
+                "gender": "unspecified",
+                "liquid_assets": 0,
+                "willingness": 30,
+                "risk_level": "R1",
+                "quadrant": "develop",
+                "owner_id": owner.id,
+                "branch_id": owner.branch_id,
+                "sms_consent": False,
+                "version": 1,
+                "created_at": world.alice.created_at,
+                "updated_at": world.alice.created_at,
+                "last_contact_on": None if n % 5 == 0 else DAY - timedelta(days=n * 7919 % 730),
+                "next_planned_on": None if n % 5 in (1, 2) else DAY + timedelta(n * 104729 % 90),
+            }
+        )
+    db.session.execute(sa.insert(Customer.__table__), rows)
+    db.session.commit()
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+    return world
+
+
+def reference(user, sort: str) -> list[int]:
+    """The list in the sort's order, worked out in Python: dated first, then the rest by id."""
+    by = SORTS[sort]
+    query = sa.select(Customer.id, by.column)
+    if user.role.value == "staff":
+        query = query.where(Customer.owner_id == user.id)
+    elif user.role.value == "manager":
+        query = query.where(Customer.branch_id == user.branch_id)
+    rows = db.session.execute(query).all()
+    dated = sorted((r for r in rows if r[1] is not None), key=lambda r: (r[1], r[0]))
+    rest = sorted(r[0] for r in rows if r[1] is None)
+    if by.descending:
+        return [r[0] for r in reversed(dated)] + rest[::-1]
+    return [r[0] for r in dated] + rest
+
+
+def page_and_plan(user, sort: str, before: str) -> tuple[list[int], str]:
+    ran: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "ORDER BY" in statement and "FROM customer" in statement and "tag.name" not in statement:
+            ran.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = list_customers(user, CustomerFilters(sort=sort), before=before)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    sqlite = db.engine.dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+    statement, parameters = ran[-1]
+    lines = db.session.connection().exec_driver_sql(explain + statement, parameters).all()
+    return [c.id for c in page.customers], "\n".join(
+        str(line[-1] if sqlite else line[0]) for line in lines
+    )
+
+
+@pytest.mark.parametrize("sort", sorted(s for s in SORTS if SORTS[s].nullable))
+@pytest.mark.parametrize("who", ["admin", "manager", "alice"])
+def test_a_deep_page_is_a_range_of_the_lists_own_index(bank, backend, sort, who):
+    user = getattr(bank, who)
+    by = SORTS[sort]
+    index = {"admin": "", "manager": "branch_id_", "alice": "owner_id_"}[who]
+    index = f"ix_customer_{index}{by.column.key}_id"
+    order = reference(user, sort)
+    values = dict(db.session.execute(sa.select(Customer.id, by.column)).all())
+    dated = [i for i in order if values[i] is not None]
+    # Two thirds into the dated customers, and among those without a date.
+    for at in (dated[len(dated) * 2 // 3], order[-len(order) // 10]):
+        value = values[at]
+        ids, plan = page_and_plan(user, sort, f"{at}:{'-' if value is None else value}")
+        start = order.index(at) + 1
+        assert ids == order[start : start + 50]
+        assert not re.search(r"SCAN customer\b|Seq Scan on customer\b", plan), plan
+        if value is not None or backend == "sqlite":
+            assert index in plan, plan
+        else:
+            # Among those without a date PostgreSQL may walk the list's id index instead,
+            # passing over the dated (here one in five to two in five): as short a read, in
+            # id order, so nothing to sort; or read the date's index range past the cursor
+            # (a relationship manager's few) and put those in order.
+            assert index in plan or re.search(r"Index Scan.*on customer", plan), plan
+            assert index in plan or "Sort" not in plan, plan
