@@ -316,12 +316,13 @@ its docstring says what the bank holds and what is measured).
 
 {table}
 
-The team page reads each customer of the branch once, with their visits, events and services
-(by the customer's index on `experience`): its time grows with the branch's size. At 100,000
-customers a branch (1,000,000 in the bank, 10 branches) expect about ten times the figure at
-10,000; meeting 100 ms there needs the experiences' owner (or branch) beside them, in a
-column kept on `experience` or a per-staff daily summary, so that a branch is one index
-range instead of a probe per customer. The handover's floor writes the audit rows with one
+The team page reads each customer of the branch once, with their visits, events and services,
+from the index `ix_experience_customer_id_status_due_on_costs` alone (migration 0021: the
+customer, the status, the due day, the category and the costs, all the counts need, so no
+row of `experience` is read); its time still grows with the branch's size, one index probe a
+customer. The other statements are an index range each (call-backs by who recorded them,
+complaints and churn risk by owner, sessions by staff).
+The handover's floor writes the audit rows with one
 `INSERT … SELECT`; the handover returns the moved ids and writes theirs by COPY (PostgreSQL)
 or executemany (SQLite), and also counts and moves the open work and notifies both.
 

@@ -7,15 +7,14 @@ frames of ``analytics.load`` (``analytics.quadrants``, ``analytics.budget``,
 faces to the same numbers on one simulated history.
 
 Where customers stood "as of" a month is the last quadrant event before the month's end, as
-``analytics.quadrants.quadrant_as_of`` reads it. Rather than rank every customer's events once
-per month, the query counts what each event changes: +1 (and its liquid assets) for the
-quadrant it places the customer in, -1 (and the assets of the event before it) for the one it
-takes the customer out of. Summed up to a month's end, these are the as-of figures.
+``analytics.quadrants.quadrant_as_of`` reads it, counted event by event
+(``crm.services.management.book``). Months the nightly job has stored
+(``crm.services.management.book_store``) are read from ``dashboard_month``; the events since,
+and any month changed since, are read live: the two always add up to the live figures.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,14 +23,13 @@ import sqlalchemy as sa
 
 from crm.core.clock import business_zone
 from crm.extensions import db
-from crm.models import Complaint, Customer, Experience, MaturityCallback, QuadrantEvent, Staff
+from crm.models import Complaint, Customer, Experience, MaturityCallback, Staff
 from crm.models.enums import Quadrant, Role
 from crm.services.followup import targets
+from crm.services.management import book, book_store
+from crm.services.management.book import QUADRANTS, ZERO, BookMonth
 from crm.services.management.period import Month, Period, after_day, day_begins
 from crm.services.planning import budget, matrix
-
-QUADRANTS = tuple(Quadrant)
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -57,21 +55,6 @@ def scope_for(user: Staff, branch_id: int | None = None) -> Scope:
     if user.role == Role.MANAGER and user.branch_id is not None:
         return Scope(user.branch_id)
     return Scope(None, nobody=True)
-
-
-@dataclass
-class BookMonth:
-    """One month of the book: where customers stood and their liquid assets as of its last
-    day, and the moves between quadrants within it (``moves[from][to]``)."""
-
-    month: Month
-    customers: dict[Quadrant, int]
-    assets: dict[Quadrant, Decimal]
-    moves: dict[Quadrant, dict[Quadrant, int]]
-
-    @property
-    def total(self) -> int:
-        return sum(self.customers.values())
 
 
 @dataclass
@@ -147,14 +130,8 @@ def board(scope: Scope, period: Period, *, now: datetime | None = None) -> Board
 
 # --- the book: quadrants, assets, moves -------------------------------------------------------
 
-
-def _empty_moves() -> dict[Quadrant, dict[Quadrant, int]]:
-    return {source: dict.fromkeys(QUADRANTS, 0) for source in QUADRANTS}
-
-
-def _bucket(column, bounds: list[datetime]) -> sa.Case:
-    """0 before the first bound, k between bound k-1 and bound k, ... (past the last: none)."""
-    return sa.case(*((column < bound, k) for k, bound in enumerate(bounds)), else_=len(bounds))
+_empty_moves = book.empty_moves
+_bucket = book.bucket  # the other figures cut their periods into months the same way
 
 
 def _bounds(period: Period) -> list[datetime]:
@@ -165,58 +142,25 @@ def _bounds(period: Period) -> list[datetime]:
 
 def book_by_month(scope: Scope, period: Period) -> list[BookMonth]:
     """As of each month of ``period``: customers and liquid assets per quadrant; and the
-    moves within each month (first placements are not moves)."""
+    moves within each month (first placements are not moves). Months the nightly job stored
+    (``book_store``) are read from ``dashboard_month``; only the rest are read from the
+    events."""
     bounds = _bounds(period)
-    order = (QuadrantEvent.at, QuadrantEvent.id)
-    window = {"partition_by": QuadrantEvent.customer_id, "order_by": order}
-    assets_type = QuadrantEvent.liquid_assets.type
-    events = (
-        sa.select(
-            _bucket(QuadrantEvent.at, bounds).label("bucket"),
-            QuadrantEvent.from_quadrant,
-            QuadrantEvent.to_quadrant,
-            sa.func.lag(QuadrantEvent.to_quadrant, type_=QuadrantEvent.to_quadrant.type)
-            .over(**window)
-            .label("left"),
-            QuadrantEvent.liquid_assets,
-            sa.func.lag(QuadrantEvent.liquid_assets, type_=assets_type)
-            .over(**window)
-            .label("left_assets"),
-        )
-        .join(Customer, Customer.id == QuadrantEvent.customer_id)
-        .where(scope.clause(), QuadrantEvent.at < bounds[-1])
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(
-            events.c.bucket,
-            events.c.from_quadrant,
-            events.c.to_quadrant,
-            events.c.left,
-            sa.func.count(),
-            sa.type_coerce(sa.func.sum(events.c.liquid_assets), assets_type),
-            sa.type_coerce(sa.func.sum(events.c.left_assets), assets_type),
-        ).group_by(events.c.bucket, events.c.from_quadrant, events.c.to_quadrant, events.c.left)
-    ).all()
-    per_bucket: dict[int, list] = defaultdict(list)
-    for row in rows:
-        per_bucket[row[0]].append(row[1:])
-    customers = dict.fromkeys(QUADRANTS, 0)
-    assets = dict.fromkeys(QUADRANTS, ZERO)
-    result = []
-    for k in range(len(bounds)):
-        moves = _empty_moves()
-        for source, target, left, count, placed, taken in per_bucket.get(k, ()):
-            customers[target] += count
-            assets[target] += placed or ZERO
-            if left is not None:
-                customers[left] -= count
-                assets[left] -= taken or ZERO
-            if source is not None and source != target:
-                moves[source][target] += count
-        if k:  # bucket 0 is everything before the period: only its sums carry on
-            result.append(BookMonth(period.months[k - 1], dict(customers), dict(assets), moves))
-    return result
+    if scope.nobody:
+        return book.tally((), period.months)
+    groups, windows = book_store.stored_groups(scope.clause(), scope.branch_id, bounds)
+    if windows != []:
+        live = db.session.execute(book.grouped(scope.clause(), bounds, windows=windows))
+        groups.extend(tuple(row) for row in live)
+    return book.tally(groups, period.months)
+
+
+def live_book(scope: Scope, period: Period) -> list[BookMonth]:
+    """The same figures from every event of the scope, none stored: what the stored months
+    must always add up to."""
+    bounds = _bounds(period)
+    rows = db.session.execute(book.grouped(scope.clause(), bounds)).all()
+    return book.tally([tuple(row) for row in rows], period.months)
 
 
 # --- budgets ------------------------------------------------------------------------------------
