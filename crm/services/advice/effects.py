@@ -17,9 +17,13 @@ The posterior mean of Beta(a + positive, b + held − positive) is the closed fo
 (a + positive) / (a + b + held); scipy, which the tests hold it to, would cost each web
 worker some 80 MB and most of a second to import for one division.
 
-Reading the whole history is an aggregate over every experience of the year, too heavy for
-each page, and a year's shares hardly move in a day: it is read once per business day per
-process, by the first page that needs it (``forget`` drops it sooner).
+Reading the whole history is an aggregate over every experience of the year (seconds at a
+million customers), too heavy for a page, and a year's shares hardly move in a day: the nightly
+job ``effect_history`` (and ``flask crm effect-history``) works it out and stores it
+(``crm.models.EffectHistory``, one row per quadrant and category), and pages read those rows
+(kept by each process for the rest of the day once today's is stored). Until it has been
+stored once (a fresh install, before its first night) a page works the history out itself,
+once per business day per process. ``forget`` drops what a process keeps.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from flask import current_app
 
 from crm.core.clock import local_today
 from crm.extensions import db
-from crm.models import Customer, Experience, QuadrantEvent
+from crm.models import Customer, EffectHistory, Experience, QuadrantEvent
+from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, Quadrant, Response, Touchpoint
 
 HISTORY = timedelta(days=365)
@@ -102,15 +107,70 @@ def history(today: date) -> dict[tuple[Quadrant, Touchpoint], tuple[int, int]]:
     return {key: (held, good) for key, (held, good) in table.items()}
 
 
+def store_history(today: date | None = None) -> date:
+    """Work out the year's history before ``today`` and store it in place of the last one, a
+    row for every quadrant and category (none held included); the caller commits."""
+    today = today or local_today()
+    seen = history(today)
+    now = utcnow()
+    db.session.execute(sa.delete(EffectHistory))
+    db.session.execute(
+        sa.insert(EffectHistory),
+        [
+            {
+                "quadrant": q,
+                "category": c,
+                "held": seen.get((q, c), (0, 0))[0],
+                "positive": seen.get((q, c), (0, 0))[1],
+                "as_of": today,
+                "computed_at": now,
+            }
+            for q in Quadrant
+            for c in Touchpoint
+        ],
+    )
+    forget()
+    return today
+
+
+def stored_history() -> tuple[date, dict[tuple[Quadrant, Touchpoint], tuple[int, int]]] | None:
+    """The history the nightly job stored, with the day it was worked out for, or None if it
+    never has been."""
+    rows = db.session.execute(
+        sa.select(
+            EffectHistory.as_of,
+            EffectHistory.quadrant,
+            EffectHistory.category,
+            EffectHistory.held,
+            EffectHistory.positive,
+        )
+    ).all()
+    if not rows:
+        return None
+    seen = {(Quadrant(q), Touchpoint(c)): (held, good) for _, q, c, held, good in rows}
+    return max(row.as_of for row in rows), seen
+
+
 def effects(today: date | None = None) -> dict[tuple[Quadrant, Touchpoint], Effect]:
-    """The expected effect of every category for every quadrant (read once a day)."""
+    """The expected effect of every category for every quadrant, from the stored history.
+
+    Once today's is stored it stands until tomorrow: each process keeps it for the day. Before
+    tonight's job has run, yesterday's is read on each call (a couple of dozen rows), so that
+    the new one is taken up as soon as it is stored. Where none was ever stored the history is
+    worked out here, once a day per process."""
     today = today or local_today()
     kept = current_app.extensions.get(_CACHE_KEY)
     if kept is not None and kept[0] == today:
         return kept[1]
-    seen = history(today)
+    stored = stored_history()
+    if stored is None:
+        seen, settled = history(today), True
+    else:
+        as_of, seen = stored
+        settled = as_of >= today
     table = {(q, c): expected(c, *seen.get((q, c), (0, 0))) for q in Quadrant for c in Touchpoint}
-    current_app.extensions[_CACHE_KEY] = (today, table)
+    if settled:
+        current_app.extensions[_CACHE_KEY] = (today, table)
     return table
 
 
