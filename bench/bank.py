@@ -223,6 +223,41 @@ def _write_first_placements() -> None:
     db.session.commit()
 
 
+# Birthdays (for the benchmarks that plan occasions): born from 1940 over 65 years, spread by
+# id with a prime step, so the same on every backend; one customer in ten keeps the birthday
+# by the lunar calendar, on a lunar day up to the 29th (which every lunar month has).
+BORN_FROM = "1940-01-01"
+BORN_SPAN_DAYS = 65 * 365
+BORN_STEP = 7919
+LUNAR_EVERY = 10
+
+
+def add_birthdays() -> int:
+    """Give every customer a birth date, and one in ten a lunar birthday; returns rows set.
+    Then settle the table as ``prepare`` leaves it."""
+    offset = (customer.c.id * BORN_STEP) % BORN_SPAN_DAYS
+    if db.engine.dialect.name == "sqlite":
+        born = sa.func.date(BORN_FROM, "+" + sa.cast(offset, sa.String) + " days")
+    else:
+        born = sa.cast(sa.literal(BORN_FROM), sa.Date) + offset
+    lunar = customer.c.id % LUNAR_EVERY == 3
+    result = db.session.execute(
+        sa.update(customer).values(
+            birth_date=born,
+            birthday_is_lunar=lunar,
+            lunar_birth_month=sa.case((lunar, customer.c.id * 31 % 12 + 1)),
+            lunar_birth_day=sa.case((lunar, customer.c.id * 17 % 29 + 1)),
+            lunar_birth_leap=sa.case((lunar, sa.false())),
+        )
+    )
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        maintenance("VACUUM FULL customer", "VACUUM ANALYZE customer")
+    else:
+        maintenance("ANALYZE")
+    return result.rowcount
+
+
 def prepare(count: int, log=print, *, owners: int = 1, branches: int = 1) -> None:
     """Migrate, then ``branches`` branches (each with a manager), ``owners`` staff members
     dealt among them, and ``count`` placed customers dealt among the staff; ANALYZE.

@@ -3,14 +3,16 @@
 What is measured. N customers (default 1,000,000; the synthetic bank of ``bench/bank.py``:
 liquid assets log-normal around ¥400,000, willingness uniform 0–100, half of them agreed to
 SMS and one in ten of those has since opted out) are placed under the default thresholds
-(¥1,000,000 / 60), and the experience matrix is the one migration 0003 seeds. The plan
-starts empty. With a fixed today (so every run plans the same rows), two things are timed
-with ``time.perf_counter``:
+(¥1,000,000 / 60), and the experience matrix is the one migration 0003 seeds. Every customer
+has a birthday (``bank.add_birthdays``: one in ten lunar), and the four weeks hold Mid-Autumn
+and the National Day holiday, so greetings, holiday moves and birthday experiences are
+planned with the cadence. The plan starts empty. With a fixed today (so every run plans the
+same rows), two things are timed with ``time.perf_counter``:
 
 - the product: ``plan_contacts(today + 28 days, today=today)``, which is what
-  ``flask crm plan`` runs (the cancelling pass, the matrix and cost limits, and per range of
-  customers one INSERT … SELECT of every cadence slot within budget, committed per range),
-  committed;
+  ``flask crm plan`` runs (the cancelling pass, the matrix and cost limits, per range of
+  customers one INSERT … SELECT of every cadence slot within budget, committed per range,
+  then the holiday moves, the greetings and the birthday experiences), committed;
 - the floor: a bulk insert of exactly the rows the product wrote (read back once, untimed,
   and kept in memory as tuples in insertion order: every column the product set, the others
   left to be NULL as they were, the id to the table as it was), the way ``bench/bank.py``
@@ -46,7 +48,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.bank import prepare
+from bench.bank import BORN_SPAN_DAYS, LUNAR_EVERY, add_birthdays, prepare
 from bench.common import (
     machine,
     maintenance,
@@ -61,7 +63,10 @@ from crm.models import Customer, Experience
 from crm.services.planning.planner import plan_contacts, reachable_by_sms
 
 DEFAULT_CUSTOMERS = 1_000_000
-TODAY = date(2026, 11, 23)
+# Four weeks that hold Mid-Autumn (25 September) and the National Day holiday (1–7 October):
+# festival greetings, visits moved off the holiday, and every customer's birthday that falls
+# in them are really planned.
+TODAY = date(2026, 9, 14)
 HORIZON = timedelta(days=28)
 TARGET = 2.0
 CHUNK = inspect.signature(plan_contacts).parameters["chunk"].default  # what the CLI uses
@@ -83,6 +88,7 @@ class BackendResult:
     planned: int = 0
     by_category: dict[str, int] = field(default_factory=dict)
     by_quadrant: dict[str, int] = field(default_factory=dict)
+    by_occasion: dict[str, int] = field(default_factory=dict)  # "occasion/category": rows
     reachable: int = 0
     columns: tuple[str, ...] = COLUMNS
 
@@ -227,6 +233,13 @@ def _capture(result: BackendResult, log) -> list[tuple]:
     category = result.columns.index("category")
     result.planned = planned
     result.by_category = dict(Counter(row[category] for row in rows).most_common())
+    if "occasion" in result.columns:
+        occasion = result.columns.index("occasion")
+        result.by_occasion = dict(
+            Counter(
+                f"{row[occasion]}/{row[category]}" for row in rows if row[occasion] is not None
+            ).most_common()
+        )
     log(f"  planned {planned:,} experiences in {seconds:.1f} s (warm-up, untimed)")
     restore()
     return rows
@@ -262,6 +275,7 @@ def bench_backend(
         try:
             log(f"{backend}: loading {count:,} customers")
             prepare(count, log)
+            add_birthdays()
             return measure(backend, count, repeat, warmup, log)
         finally:
             db.session.remove()
@@ -322,6 +336,9 @@ the comparison is fair).
 - Today {TODAY.isoformat()}, until {(TODAY + HORIZON).isoformat()}.
 - Rows planned: {planned}.
 - Per category: {_counts(first.by_category)}.
+- Occasions (every customer has a birthday, born over {BORN_SPAN_DAYS // 365} years from 1940,
+  one in {LUNAR_EVERY} kept by the lunar calendar; the window holds Mid-Autumn and the
+  National Day holiday), per occasion/category: {_counts(first.by_occasion)}.
 - Floor: the planner's rows, read back once and kept in memory, inserted again (the
   columns it set; the id from the table) by the statement below, committed. Planner:
   `plan_contacts(today + 28 days, today=today)`, what `flask crm plan` runs, committed:
