@@ -39,6 +39,7 @@ from bench import (
     reports,
     retier,
     searches,
+    tags,
     team,
     today,
     transition,
@@ -219,6 +220,11 @@ STEPS: list[Step] = [
         lambda results: web.summary_rows(results) + searches.summary_rows(results),
     ),
     Step(
+        "tags",
+        lambda urls, a, cmd: tags.run_benchmark(urls, a.customers, a.out, cmd, web.SAMPLES),
+        tags.summary_rows,
+    ),
+    Step(
         "today",
         lambda urls, a, cmd: today.run_benchmark(urls, a.customers, a.out, cmd),
         today.summary_rows,
@@ -273,6 +279,7 @@ SIZES = {
     ),
     "reports": lambda a: f"--customers {min(a.customers, reports.DEFAULT_CUSTOMERS)}",
     "web": lambda a: f"--customers {a.customers}",
+    "tags": lambda a: f"--customers {a.customers}",
     "today": lambda a: f"--customers {a.customers}",
     "pipeline": lambda a: f"--customers {a.customers}",
     "team": lambda a: f"--customers {a.customers}",

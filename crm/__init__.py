@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         approvals,
         auth,
+        customer_selection,
         customers,
         dashboard,
         events,
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     for module in (
         auth,
         customers,
+        customer_selection,
         experiences,
         events,
         grid,

@@ -21,7 +21,7 @@ from crm import labels
 from crm.core.inputs import InvalidInput
 from crm.form_fields import DayField, LocalTimeField
 from crm.models.customer import DEFAULT_RISK_LEVEL, DEFAULT_WILLINGNESS
-from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus
+from crm.models.enums import ExperienceStatus
 
 
 class Form(FlaskForm):
@@ -291,49 +291,6 @@ class RecordForm(DomainForm):
         data = super().domain_data()
         data.pop("customer_version", None)
         return data
-
-
-class GroupEventForm(DomainForm):
-    """A group event (一般活动, 高级活动): date, place, capacity and total cost."""
-
-    category = SelectField(
-        _l("Touchpoint"),
-        choices=[SelectChoice(t.value, labels.TOUCHPOINT[t]) for t in GROUP_TOUCHPOINTS],
-        validate_choice=False,  # the domain refuses other categories, in its own words
-    )
-    title = StringField(_l("Title"), validators=[Optional()])
-    held_on = DayField(_l("Date"), validators=[Optional()])
-    place = StringField(_l("Place"), validators=[Optional()])
-    capacity = StringField(_l("Capacity"), validators=[Optional()])
-    total_cost = StringField(
-        _l("Total cost (CNY)"),
-        validators=[Optional()],
-        description=_l("Shared equally by the guests who attend."),
-    )
-    branch_id = SelectField(_l("Branch"), coerce=_int_or_none, validate_choice=False)
-    notes = TextAreaField(_l("Notes"), validators=[Optional()])
-
-    def fill_choices(self, branches) -> None:
-        self.branch_id.choices = [SelectChoice(b.id, b.name) for b in branches]
-
-
-class InviteForm(DomainForm):
-    """Invite one customer to a group event, by customer number."""
-
-    customer_id = StringField(_l("Customer no."), validators=[Optional()])
-    approval_reason = TextAreaField(
-        _l("Approval reason"),
-        validators=[Optional()],
-        description=_l(
-            "Managers only: approve an invitation the matrix or the budget would refuse."
-        ),
-    )
-
-
-class AttendanceForm(DomainForm):
-    """Who came to a group event; the ticked customers arrive as ``attended`` values."""
-
-    version = HiddenField()
 
 
 def _yes_no_choices() -> list[SelectChoice]:

@@ -12,6 +12,7 @@ from crm.models.enums import (
     Channel,
     ChurnLevel,
     CostLevel,
+    EventType,
     ExperienceStatus,
     Gender,
     LostReason,
@@ -134,6 +135,12 @@ TOUCHPOINT = {
     Touchpoint.PREMIUM_EVENT: _l("Premium event"),
     Touchpoint.LIFESTYLE: _l("Lifestyle service"),
     Touchpoint.BESPOKE: _l("Bespoke service"),
+}
+EVENT_TYPE = {
+    EventType.SALON: _l("Mini salon"),
+    EventType.APPRECIATION: _l("Customer appreciation"),
+    EventType.PRIVATE_BOARD: _l("Private board"),
+    EventType.LEGACY_LECTURE: _l("Wealth-inheritance lecture"),
 }
 MARK = {
     Mark.STRATEGIC: _l("☆ strategic"),
@@ -362,6 +369,7 @@ VALUES = {
     "quadrant": QUADRANT,
     "cause": MOVE_CAUSE,
     "category": TOUCHPOINT,
+    "event_type": EVENT_TYPE,
     "response": RESPONSE,
     "outcome": EXPERIENCE_STATUS,
     "origin": PLAN_ORIGIN,

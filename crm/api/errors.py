@@ -20,7 +20,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from crm.core.inputs import InvalidInput
+from crm.core.inputs import InvalidInput, date_refusal
 from crm.core.revisions import StaleDossier
 from crm.extensions import db
 
@@ -153,6 +153,19 @@ def refuse(error: InvalidInput) -> NoReturn:
     """A rule of the domain refused the input: 422 with each field's message."""
     db.session.rollback()
     abort(422, errors=error.errors)
+
+
+def refuse_dates_outside_calendar(args: Mapping[str, Any], *names: str) -> None:
+    """A list's date filters lie within the app's calendar, as every date typed in a form does
+    (``inputs.date_refusal``): the year 1 or 9999 answers 422 in words, never a 500 and never
+    a silently unbounded list."""
+    refused = {
+        name: refusal
+        for name in names
+        if args.get(name) is not None and (refusal := date_refusal(args[name])) is not None
+    }
+    if refused:
+        refuse(InvalidInput(refused))
 
 
 def conflict(stale: StaleDossier, current_versions) -> NoReturn:

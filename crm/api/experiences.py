@@ -54,6 +54,7 @@ def list_experiences(args):
         query = query.where(Experience.status == ExperienceStatus(args["status"]))
     if args.get("category") is not None:
         query = query.where(Experience.category == Touchpoint(args["category"]))
+    errors.refuse_dates_outside_calendar(args, "due_from", "due_until")
     if args.get("due_from") is not None:
         query = query.where(Experience.due_on >= args["due_from"])
     if args.get("due_until") is not None:

@@ -39,6 +39,7 @@ def list_events(args):
         query = query.where(QuadrantEvent.to_quadrant == Quadrant(args["to_quadrant"]))
     if args.get("cause") is not None:
         query = query.where(QuadrantEvent.cause == MoveCause(args["cause"]))
+    errors.refuse_dates_outside_calendar(args, "since", "until")
     if args.get("since") is not None:
         query = query.where(QuadrantEvent.at >= args["since"])
     if args.get("until") is not None:

@@ -56,6 +56,8 @@ PHONE = {
     "(answers show it masked). On update, leave it out to keep the number.",
 }
 SCORE = f"{WILLINGNESS_MIN} to {WILLINGNESS_MAX}."
+# A filter's date, as every typed date (``inputs.date_refusal``).
+CALENDAR = "From 1900-01-01 to 100 years from today; outside that, the answer is 422."
 VERSION = {
     "example": 1,
     "description": "The version you read (optimistic locking): if the record has moved on "
@@ -340,8 +342,8 @@ class ExperienceListArgs(PageArgs):
     customer_id = Id(strict=False)
     status = choice(ExperienceStatus)
     category = choice(Touchpoint)
-    due_from = Date(metadata={"description": "Due on or after this date."})
-    due_until = Date(metadata={"description": "Due on or before this date."})
+    due_from = Date(metadata={"description": f"Due on or after this date. {CALENDAR}"})
+    due_until = Date(metadata={"description": f"Due on or before this date. {CALENDAR}"})
 
 
 ExperiencePage = page_schema(ExperienceOut, "ExperiencePage")
@@ -369,8 +371,8 @@ class QuadrantEventListArgs(PageArgs):
     customer_id = Id(strict=False)
     to_quadrant = choice(Quadrant)
     cause = choice(MoveCause)
-    since = DateTime(metadata={"description": "At or after this time."})
-    until = DateTime(metadata={"description": "Before this time."})
+    since = DateTime(metadata={"description": f"At or after this time. {CALENDAR}"})
+    until = DateTime(metadata={"description": f"Before this time. {CALENDAR}"})
 
 
 QuadrantEventPage = page_schema(QuadrantEventOut, "QuadrantEventPage")

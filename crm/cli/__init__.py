@@ -9,7 +9,9 @@ from __future__ import annotations
 import click
 
 from crm.cli import (
+    advice,
     backups,
+    dashboard,
     data,
     experiments,
     followup_sheets,
@@ -40,12 +42,14 @@ crm_group = click.Group(
         retention.churn_score_command,
         retention.churn_weights_command,
         retention.churn_backtest_command,
+        advice.effect_history_command,
         reports.report_group,
         experiments.experiment_group,
         sharing.share_group,
         backups.backup_command,
         backups.restore_command,
         team.handover_command,
+        dashboard.dashboard_months_command,
     ],
 )
 

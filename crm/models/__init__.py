@@ -9,6 +9,8 @@ from crm.models.callback import MaturityCallback
 from crm.models.churn import ChurnScoreDay
 from crm.models.complaint import Complaint
 from crm.models.customer import Customer, Tag, customer_tag
+from crm.models.dashboard_month import DashboardBuild, DashboardMonth
+from crm.models.effect_history import EffectHistory
 from crm.models.experience import Experience
 from crm.models.experiment import Experiment, ExperimentAssignment, ExperimentContamination
 from crm.models.group_event import GroupEvent
@@ -40,6 +42,9 @@ __all__ = [
     "ChurnScoreDay",
     "Complaint",
     "Customer",
+    "DashboardBuild",
+    "DashboardMonth",
+    "EffectHistory",
     "Experience",
     "Experiment",
     "ExperimentAssignment",

@@ -42,9 +42,21 @@ def searched_text(length: int) -> sa.types.TypeEngine:
 customer_tag = sa.Table(
     "customer_tag",
     Base.metadata,
-    sa.Column("customer_id", sa.ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("customer_id", sa.Integer, primary_key=True),
     sa.Column("tag_id", sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    # The customer's branch, copied so that a branch's list by tag reads one index. The key
+    # below holds it to the customer's own: a link with another branch cannot be written,
+    # and a handover or any other change of branch moves the customer's links with it.
+    sa.Column("branch_id", sa.Integer, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["customer_id", "branch_id"],
+        ["customer.id", "customer.branch_id"],
+        name="fk_customer_tag_customer_id_customer",
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    ),
     sa.Index("ix_customer_tag_tag_id_customer_id", "tag_id", "customer_id"),
+    sa.Index("ix_customer_tag_branch_id_tag_id_customer_id", "branch_id", "tag_id", "customer_id"),
 )
 
 
@@ -94,6 +106,16 @@ class Customer(Base):
         sa.Index("ix_customer_owner_id_willingness_id", "owner_id", "willingness", "id"),
         # The list's total for a branch's quadrant (the grid's drill-down), off the index alone.
         sa.Index("ix_customer_branch_id_quadrant_id", "branch_id", "quadrant", "id"),
+        # The list's sorts by last contact and next planned experience (0019), each the
+        # bank's, a branch's and an owner's, as above.
+        sa.Index("ix_customer_last_contact_on_id", "last_contact_on", "id"),
+        sa.Index("ix_customer_branch_id_last_contact_on_id", "branch_id", "last_contact_on", "id"),
+        sa.Index("ix_customer_owner_id_last_contact_on_id", "owner_id", "last_contact_on", "id"),
+        sa.Index("ix_customer_next_planned_on_id", "next_planned_on", "id"),
+        sa.Index("ix_customer_branch_id_next_planned_on_id", "branch_id", "next_planned_on", "id"),
+        sa.Index("ix_customer_owner_id_next_planned_on_id", "owner_id", "next_planned_on", "id"),
+        # What customer_tag's (customer_id, branch_id) refers to.
+        sa.Index("ix_customer_id_branch_id", "id", "branch_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,6 +175,11 @@ class Customer(Base):
     churn_level: Mapped[ChurnLevel | None] = mapped_column(enum_column(ChurnLevel, "churn_level"))
     churn_reasons: Mapped[list | None] = mapped_column(sa.JSON)
     churn_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day of the last contact and of the next planned experience, derived from the
+    # experiences (crm.services.planning.contact_dates, which says what counts) and kept
+    # here for the list's sorts; None when there is none. Never set by hand.
+    last_contact_on: Mapped[date | None] = mapped_column(sa.Date)
+    next_planned_on: Mapped[date | None] = mapped_column(sa.Date)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -160,7 +187,14 @@ class Customer(Base):
     owner: Mapped[Staff] = relationship(foreign_keys=[owner_id])
     branch: Mapped[Branch] = relationship()
     referred_by: Mapped[Customer | None] = relationship(remote_side=[id])
-    tags: Mapped[list[Tag]] = relationship(secondary=customer_tag, order_by=Tag.name)
+    # Read here, written only by crm.services.customers.tags (each link carries the branch).
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=customer_tag,
+        primaryjoin=lambda: Customer.id == customer_tag.c.customer_id,
+        secondaryjoin=lambda: Tag.id == customer_tag.c.tag_id,
+        order_by=Tag.name,
+        viewonly=True,
+    )
     policies: Mapped[list[Policy]] = relationship(  # noqa: F821
         back_populates="customer", order_by="Policy.start_date.desc()"
     )

@@ -143,6 +143,15 @@ class Touchpoint(StrEnum):
 GROUP_TOUCHPOINTS = (Touchpoint.EVENT, Touchpoint.PREMIUM_EVENT)
 
 
+class EventType(StrEnum):
+    """Kinds of group event (活动类型, seed 002), each suited to some asset tiers."""
+
+    SALON = "salon"  # 微沙龙
+    APPRECIATION = "appreciation"  # 答谢会
+    PRIVATE_BOARD = "private_board"  # 私董会
+    LEGACY_LECTURE = "legacy_lecture"  # 财富传承讲座
+
+
 class Mark(StrEnum):
     """A cell of the experience matrix: how a quadrant is served by a category."""
 

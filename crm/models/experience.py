@@ -37,6 +37,20 @@ class Experience(Base):
             postgresql_where=sa.text("origin = 'cadence'"),
         ),
         sa.Index("ix_experience_status_due_on", "status", "due_on"),
+        # The team page's counts of each staff member's customers' experiences by status and
+        # due day, and the dashboard's budget used per quadrant (held or due, planned or
+        # actual cost), both read from this index alone, never the rows
+        # (crm.services.management.team, .dashboard).
+        sa.Index(
+            "ix_experience_customer_id_status_due_on_costs",
+            "customer_id",
+            "status",
+            "due_on",
+            "category",
+            "held_on",
+            "planned_cost",
+            "actual_cost",
+        ),
         sa.UniqueConstraint("group_event_id", "customer_id", name="uq_experience_invitation"),
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, Money, UTCDateTime, utcnow
 from crm.models.branch import Branch
-from crm.models.enums import Touchpoint, enum_column
+from crm.models.enums import EventType, Touchpoint, enum_column
 from crm.models.staff import Staff
 
 
@@ -26,6 +26,10 @@ class GroupEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[Touchpoint] = mapped_column(enum_column(Touchpoint, "category"))
+    # What kind of gathering it is (微沙龙, 答谢会, ...): which asset tiers it suits.
+    event_type: Mapped[EventType] = mapped_column(
+        enum_column(EventType, "event_type"), default=EventType.SALON, server_default="salon"
+    )
     title: Mapped[str] = mapped_column(sa.String(120))
     held_on: Mapped[date] = mapped_column(sa.Date)
     place: Mapped[str] = mapped_column(sa.String(200))

@@ -72,9 +72,11 @@ class JobSpec:
 
 
 JOBS: tuple[JobSpec, ...] = (
+    JobSpec("dashboard_months", "crm.scheduler.jobs:dashboard_months", Cron(hour=0, minute=30)),
     JobSpec("maturity_scan", "crm.scheduler.jobs:maturity_scan", Cron(hour=1, minute=0)),
     JobSpec("plan_contacts", "crm.scheduler.jobs:plan_contacts", Cron(hour=1, minute=30)),
     JobSpec("churn_score", "crm.scheduler.jobs:churn_score", Cron(hour=2, minute=0)),
+    JobSpec("effect_history", "crm.scheduler.jobs:effect_history", Cron(hour=2, minute=30)),
     JobSpec("outreach", "crm.scheduler.jobs:outreach", Every(minutes=1)),
     JobSpec("morning_digest", "crm.scheduler.jobs:morning_digest", Cron(hour=7, minute=30)),
     JobSpec("visit_reminders", "crm.scheduler.jobs:visit_reminders", Cron(hour=16, minute=0)),
@@ -101,6 +103,16 @@ def spec_for(job_id: str) -> JobSpec:
 
 
 # --- the jobs ------------------------------------------------------------------------------
+
+
+def dashboard_months() -> str:
+    """The dashboard's months up to the start of today, per branch (主管看板): the month the
+    last run left open and any a late event or a customer's new branch changed."""
+    from crm.services.management import book_store
+
+    summary = book_store.refresh()
+    db.session.commit()
+    return str(summary)
 
 
 def maturity_scan() -> str:
@@ -133,6 +145,16 @@ def churn_score() -> str:
     db.session.commit()
     levels = ", ".join(f"{level} {n}" for level, n in sorted(summary.levels.items()))
     return f"scored {summary.scored} ({levels}), {summary.changed} changed"
+
+
+def effect_history() -> str:
+    """The bank's effect history per quadrant and category, stored for the day's suggestions
+    (下一步体验建议), so that no page aggregates the year's experiences itself."""
+    from crm.services.advice import effects
+
+    as_of = effects.store_history()
+    db.session.commit()
+    return f"effect history stored as of {as_of.isoformat()}"
 
 
 def outreach() -> str:

@@ -1,4 +1,5 @@
-"""Admins manage staff, branches, thresholds and the experience matrix. Others get 404."""
+"""Admins manage staff, branches, thresholds, the experience matrix and the churn weights
+(which managers may read). Others get 404."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from wtforms import SelectChoice
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import BranchForm, StaffForm, ThresholdsForm
-from crm.models import Branch, Customer, Staff
+from crm.models import Branch, Staff
 from crm.services.accounts import staffing
 from crm.services.customers import asset_tiers, retiering, tiering
 from crm.services.outreach import template_admin
 from crm.services.planning import matrix
-from crm.views.roles import admin_required
+from crm.services.retention import signals, weight_admin
+from crm.views.roles import admin_required, manager_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -162,19 +164,36 @@ def asset_tiers_page():
 @bp.route("/sms-templates")
 @admin_required
 def sms_templates():
-    return render_template("admin/sms_templates.html", templates=template_admin.templates())
+    """The templates by content kind (seed 004), and a form to write one for a kind, a quadrant
+    and a language."""
+    return render_template(
+        "admin/sms_templates.html",
+        grouped=template_admin.by_kind(),
+        kinds=template_admin.KIND_NAMES,
+        locales=template_admin.LOCALES,
+        quadrant_of=template_admin.quadrant_of,
+    )
+
+
+@bp.route("/sms-templates/new")
+@admin_required
+def sms_template_new():
+    kind, quadrant = request.args.get("kind", ""), request.args.get("quadrant", "")
+    key = f"{kind}.{quadrant}" if quadrant else kind
+    return redirect(url_for("admin.sms_template", key=key, locale=request.args.get("locale", "")))
 
 
 @bp.route("/sms-templates/<key>/<locale>", methods=["GET", "POST"])
 @admin_required
 def sms_template(key: str, locale: str):
-    """Edit one template: checked before saving, previewed on a customer with names masked."""
-    template = template_admin.get(key, locale) or abort(404)
+    """Edit one template (or write a new one for a kind and quadrant): checked before saving,
+    previewed on a real customer (of its quadrant, where it has one) with names masked."""
+    template = template_admin.get_or_new(key, locale) or abort(404)
     body, active = template.body, template.active
     errors, shown = {}, None
     if request.method == "POST":
         body, active = request.form.get("body", ""), bool(request.form.get("active"))
-        sample = db.session.scalar(sa.select(Customer).order_by(Customer.id).limit(1))
+        sample = template_admin.sample_customer(key)
         try:
             if request.form.get("preview"):
                 shown = template_admin.preview(body, sample, current_user, locale)
@@ -194,6 +213,8 @@ def sms_template(key: str, locale: str):
         errors=errors,
         shown=shown,
         placeholders=template_admin.PLACEHOLDERS,
+        kind=template_admin.kind_name(key),
+        quadrant=template_admin.quadrant_of(key),
     )
 
 
@@ -222,7 +243,53 @@ def matrix_page():
         categories=matrix.categories(),
         rules=matrix.rules(),
         limits=matrix.cost_limits(),
+        tier_limits=matrix.customer_limits().by_tier,
+        tiers=asset_tiers.current_tiers(),
         fingerprint=matrix.fingerprint(),
         submitted=submitted,
         errors=errors,
+    )
+
+
+@bp.route("/churn-weights", methods=["GET", "POST"])
+@manager_required
+def churn_weights():
+    """The churn weights (流失预警权重): managers read them; admins change them, and may first
+    preview how many customers each level would hold under the weights they typed."""
+    submitted: dict[str, str] = {}
+    errors: dict = {}
+    preview = None
+    if request.method == "POST":
+        if not current_user.is_admin:
+            abort(404)
+        submitted = request.form.to_dict()
+        try:
+            if request.form.get("preview"):
+                preview = weight_admin.preview(weight_admin.read(submitted))
+            else:
+                changes = weight_admin.save(current_user, submitted)
+                db.session.commit()
+                flash(
+                    _("Churn weights saved. They apply from the next nightly scoring.")
+                    if changes
+                    else _("Nothing changed."),
+                    "success" if changes else "info",
+                )
+                return redirect(url_for("admin.churn_weights"))
+        except InvalidInput as error:
+            db.session.rollback()
+            errors = error.errors
+            # Saving again after a refusal applies what the admin typed, knowingly.
+            submitted["fingerprint"] = weight_admin.fingerprint()
+    return render_template(
+        "admin/churn_weights.html",
+        rows=weight_admin.rows(),
+        levels=weight_admin.levels_now(),
+        preview=preview,
+        fingerprint=weight_admin.fingerprint(),
+        submitted=submitted,
+        errors=errors,
+        medium_from=signals.MEDIUM_FROM,
+        high_from=signals.HIGH_FROM,
+        max_weight=signals.MAX_WEIGHT,
     )

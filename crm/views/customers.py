@@ -20,7 +20,7 @@ from crm.forms import (
     RelationshipForm,
 )
 from crm.models import Policy
-from crm.services.customers import dossier, policies, suitability, willingness
+from crm.services.customers import dossier, policies, suitability, timeline, willingness
 from crm.services.customers.customer_list import CustomerFilters, list_customers, sole_match
 from crm.services.followup import complaints
 from crm.services.retention import status
@@ -37,6 +37,10 @@ SORT_CHOICES = (
     ("name", _l("Name, in pinyin order")),
     ("assets", _l("Liquid assets, highest first")),
     ("willingness", _l("Willingness, highest first")),
+    ("contact_recent", _l("Last contact, most recent first")),
+    ("contact_oldest", _l("Last contact, longest ago first")),
+    ("planned_soonest", _l("Next planned experience, soonest first")),
+    ("planned_latest", _l("Next planned experience, latest first")),
 )
 
 
@@ -147,7 +151,12 @@ def _dossier_page(
     status: int = 200,
     relationship=None,
 ):
-    page = dossier_page.load(current_user, customer_id)
+    page = dossier_page.load(
+        current_user,
+        customer_id,
+        activity=timeline.read_kind(request.args.get("activity")),
+        activity_page=timeline.read_page(request.args.get("activity_page")),
+    )
     if page is None:
         abort(404)
     if reassess is None:

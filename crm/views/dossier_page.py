@@ -6,6 +6,9 @@ The profile's statement also brings the customer's tags and says whether they ha
 complaints, open call-backs or customers they brought in; most have none, and then those
 sections cost no statement at all. Planned and past experiences are one statement, and the
 budget's carries the quadrant's limit. Each statement saved is a round trip to PostgreSQL.
+The summary header reads one more (the last contact); the activity one per kind shown, each
+limited to the page's rows, except the kinds the profile's row says there is none of
+(complaints, recorded call-backs, SMS) and the quadrant moves, the movement section's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from crm.models import (
     Customer,
     MaturityCallback,
     Opportunity,
+    OutboxMessage,
     Policy,
     Prospect,
     Staff,
@@ -32,9 +36,9 @@ from crm.models import (
     customer_tag,
 )
 from crm.services.advice import suggestions as advice
-from crm.services.customers import referrals, tiering
+from crm.services.customers import referrals, summary, tiering, timeline
 from crm.services.experiences import recording
-from crm.services.followup import calls, complaints
+from crm.services.followup import calls, complaints, hints
 from crm.services.planning import budget
 from crm.services.retention import reasons as churn
 from crm.services.sales import pipeline
@@ -58,6 +62,8 @@ class DossierPage:
     today: date
     churn_reasons: list[str]  # the churn score's top reasons, in the reader's language
     opportunities: Sequence[sa.Row] = ()  # 商机, soonest to close first
+    summary: summary.Summary | None = None  # the header's figures
+    activity: timeline.Timeline | None = None  # one page of everything that happened
 
 
 def _any(model, *conditions) -> sa.Exists:
@@ -93,6 +99,13 @@ def _profile_statement() -> sa.Select:
                 MaturityCallback.recorded_at.is_(None),
             ).label("has_open_callbacks"),
             _any(Opportunity, Opportunity.customer_id == Customer.id).label("has_opportunities"),
+            # The activity's kinds that most customers have none of.
+            _any(
+                MaturityCallback,
+                MaturityCallback.customer_id == Customer.id,
+                MaturityCallback.recorded_at.is_not(None),
+            ).label("has_recorded_callbacks"),
+            _any(OutboxMessage, OutboxMessage.customer_id == Customer.id).label("has_messages"),
             # The prospect it was opened from (潜在客户转化), if any.
             sa.select(Prospect.id)
             .where(Prospect.customer_id == Customer.id)
@@ -114,8 +127,24 @@ def _policies_statement() -> sa.Select:
     )
 
 
-def load(user: Staff, customer_id: int) -> DossierPage | None:
-    """The page of a dossier ``user`` may see, or None (whether it exists or not)."""
+def _kinds_without_rows(customer: sa.Row) -> tuple[str, ...]:
+    """The activity's kinds the profile's row says the customer has none of."""
+    return tuple(
+        kind
+        for kind, some in (
+            ("complaint", customer.has_complaints),
+            ("callback", customer.has_recorded_callbacks),
+            ("sms", customer.has_messages),
+        )
+        if not some
+    )
+
+
+def load(
+    user: Staff, customer_id: int, activity: str | None = None, activity_page: int = 1
+) -> DossierPage | None:
+    """The page of a dossier ``user`` may see, or None (whether it exists or not), with
+    page ``activity_page`` of its activity of kind ``activity`` (None: every kind)."""
     customer = reads.first(_profile_statement(), id=customer_id)
     if customer is None or not access.can_see_customer(user, customer):
         return None
@@ -123,6 +152,7 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
     upcoming, past = recording.for_dossier(customer)
     today = local_today()
     left = budget.budget_for(customer, today)
+    moves = tiering.movement(customer.id)
 
     def can_see(other) -> bool:
         return access.can_see_customer(user, other)
@@ -135,7 +165,7 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
         suggestions=advice.for_customer(customer, left.remaining, today),
         upcoming=upcoming,
         past=past,
-        moves=tiering.movement(customer.id),
+        moves=moves,
         chain=referrals.chain(user, customer, below=customer.has_referred),
         complaints=complaints.for_customer(customer) if customer.has_complaints else (),
         callbacks=calls.open_for_customer(customer) if customer.has_open_callbacks else (),
@@ -147,5 +177,19 @@ def load(user: Staff, customer_id: int) -> DossierPage | None:
             pipeline.opportunities_of(user, "all", customer_id=customer.id, limit=50)
             if customer.has_opportunities
             else ()
+        ),
+        summary=summary.summarise(
+            customer,
+            age=hints.age_on(customer.birth_date, today),
+            planned=upcoming,
+            budget=left,
+            today=today,
+        ),
+        activity=timeline.timeline(
+            customer.id,
+            moves,
+            activity,
+            activity_page,
+            none_of=_kinds_without_rows(customer),
         ),
     )

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.form_fields import product_choices
 from crm.forms import ExperienceForm, RecordForm
 from crm.models import Experience
-from crm.services.customers import suitability
+from crm.services.customers import suitability, tiering
 from crm.services.experiences import plans, recording
 from crm.services.management import team
 from crm.services.planning import agenda as agenda_service
@@ -128,6 +128,7 @@ def record(experience_id: int):
         experience=experience,
         customer=customer,
         deltas=current_app.config["CRM_RESPONSE_DELTAS"],
+        thresholds=tiering.current_thresholds(),  # the quadrant preview's (quadrant_preview.js)
         missed=conflict,
     )
 

@@ -8,6 +8,7 @@ upload waits between them in the import folder (``crm.services.transfer.uploads`
 
 from __future__ import annotations
 
+import io
 import tempfile
 from functools import wraps
 
@@ -32,7 +33,7 @@ from crm.core.inputs import InvalidInput
 from crm.extensions import db
 from crm.forms import Form
 from crm.services.customers.customer_list import CustomerFilters
-from crm.services.transfer import customer_columns, exporter, importer, uploads
+from crm.services.transfer import customer_columns, exporter, importer, template_file, uploads
 from crm.services.transfer.check import check_file
 from crm.services.transfer.limits import TooLarge, max_bytes, too_large_message
 from crm.services.transfer.report import Mode, Report
@@ -145,6 +146,19 @@ def _report_page(staged: StagedImport, report: Report, error=None, status: int =
         ),
         status,
     )
+
+
+@bp.route("/customers/import/template.<any(csv, xlsx):kind>")
+@importer_required
+def template(kind: str):
+    """A file to fill in: every column the import reads, in the user's language, and one
+    example row that imports as it is."""
+    file_name, content, mimetype = template_file.template_file(current_user, kind)
+    response = send_file(
+        io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=file_name
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/customers/import/<token>", methods=["POST"])

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import AuditLog, Customer, Tag
+from crm.models import AuditLog, Customer
 from crm.models.enums import Channel
+from crm.services.customers import tags
 from tests.api.conftest import ApiClient, counts
 from tests.support.factories import make_customer
 
@@ -82,7 +83,7 @@ def test_messages_follow_accept_language(world, api_as):
 def test_filters_like_the_customer_list(world, api_as):
     world.bob_customer.risk_level = "R4"
     world.bob_customer.channel = Channel.REFERRAL
-    world.bob_customer.tags = [Tag(name="退休")]
+    tags.set_tags(world.bob_customer, ["退休"])
     db.session.commit()
     manager = api_as(world.manager)
     assert names(manager.get(CUSTOMERS, query_string={"risk_level": "R4"})) == ["李娜"]

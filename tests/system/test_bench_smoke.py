@@ -133,3 +133,10 @@ def test_planner_benchmark_reports_a_ratio_per_backend_and_the_rows_a_plain_run_
     # Same customers, same matrix, same day: the same plan on both backends.
     assert reported["sqlite"] == reported["postgresql"]
     assert [r.backend for r in results] == ["sqlite", "postgresql"]
+    # The bank has birthdays and the window a festival: occasions are really planned.
+    for result in results:
+        occasions = result.by_occasion
+        assert occasions.get("mid_autumn/routine", 0) > 0
+        assert occasions.get("birthday/routine", 0) > 0
+        assert occasions.get("birthday/lifestyle", 0) + occasions.get("birthday/visit", 0) > 0
+    assert results[0].by_occasion == results[1].by_occasion

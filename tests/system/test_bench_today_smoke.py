@@ -28,7 +28,7 @@ def test_today_benchmark_reports_both_pages_per_backend(bench_urls, tmp_path):
         # dossier with a complaint or a call-back open reads those too.
         assert 8 <= r.today_statements <= 14
         assert 6 <= r.dossier_statements <= 12
-        assert r.effects_cold_ms > 0
+        assert r.effect_job_ms > 0
 
     rows = today.summary_rows(results)
     assert len(rows) == 4 and {row[1] for row in rows} == {"sqlite", "postgresql"}

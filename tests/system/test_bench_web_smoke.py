@@ -32,7 +32,7 @@ def test_web_benchmark_reports_every_figure_per_backend(bench_urls, tmp_path):
     for r in results:
         assert len(r.lists) == len(lists.SCENARIOS)
         assert all(len(s.page_ms) == 5 and len(s.query_ms) == 5 for s in r.lists)
-        assert len(r.sorts) == len(sorted_lists.SCENARIOS) == 9
+        assert len(r.sorts) == len(sorted_lists.SCENARIOS) == 21
         assert all(len(s.page_ms) == 5 and len(s.floor_ms) == 5 for s in r.sorts)
         assert len(r.header_ms) == 5
         assert len(r.dossier_ms) == 5 and len(r.hello_ms) == 5 and len(r.layout_ms) == 5

@@ -4,10 +4,10 @@ answer to every check it has: no server error; status code, content type, header
 as described; broken requests refused and valid ones accepted; no access without a token.
 
 A valid request may still break a rule of the domain (a phone number already on file, a date
-before the dossier was opened, a budget): that is a 422 the description promises, and a
-positive case answered 422 must have reached such a rule, never been refused by the reading
-of the request. Updates that name no version are answered 428, as described. Every error
-answers in the language asked for (zh-CN here).
+before the dossier was opened, a budget, a list's date filter in the year 9999): that is a 422
+the description promises, and a positive case answered 422 must have reached such a rule,
+never been refused by the reading of the request. Updates that name no version are answered
+428, as described. Every error answers in the language asked for (zh-CN here).
 
 The world is seeded with a row of every kind, so that reads find some, and the clock stands
 still, so that the description's examples stay valid requests. The runs are bounded
@@ -57,6 +57,11 @@ CONFIG = {
             "checks": {
                 "positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422", "428"]}
             },
+        },
+        {
+            # A list's date filter outside the calendar (inputs.date_refusal) is refused.
+            "include-name": ["GET /api/v1/experiences", "GET /api/v1/quadrant-events"],
+            "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
         },
         {
             "include-method": ["POST", "PATCH"],

@@ -38,6 +38,7 @@ MATRIX = [
     ("/admin/settings", LOGIN, MISSING, MISSING, MISSING, OK),
     ("/admin/products", LOGIN, MISSING, OK, MISSING, OK),
     ("/admin/products/export.csv", LOGIN, MISSING, OK, MISSING, OK),
+    ("/customers/import/template.xlsx", LOGIN, MISSING, OK, MISSING, OK),
     ("/admin/products/new", LOGIN, MISSING, MISSING, MISSING, OK),
     ("/admin/products/1/edit", LOGIN, MISSING, MISSING, MISSING, OK),
 ]

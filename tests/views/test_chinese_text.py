@@ -83,13 +83,14 @@ PAGES = {
         "/events/new",
         "/me/notifications",
     ],
-    "manager": ["/followup", "/grid", "/customers"],
+    "manager": ["/followup", "/grid", "/customers", "/admin/churn-weights"],
     "admin": [
         "/admin/staff",
         "/admin/staff/new",
         "/admin/branches",
         "/admin/settings",
         "/admin/matrix",
+        "/admin/churn-weights",
         "/admin/api-tokens",
     ],
 }

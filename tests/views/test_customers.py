@@ -59,10 +59,10 @@ def test_search_takes_wildcards_literally(world, auth):
 
 
 def test_filters_by_owner_risk_and_tag(world, auth):
-    from crm.models import Tag
+    from crm.services.customers import tags
 
     world.bob_customer.risk_level = "R4"
-    world.bob_customer.tags = [Tag(name="退休")]
+    tags.set_tags(world.bob_customer, ["退休"])
     db.session.commit()
     auth.login("manager")
     get = lambda q: auth.client.get("/customers?" + q).get_data(as_text=True)  # noqa: E731

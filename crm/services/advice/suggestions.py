@@ -181,14 +181,14 @@ def for_customers(customers: Sequence, today: date | None = None) -> dict[int, l
     if not ids:
         return {}
     found, table, tested = options(ids), effects.effects(today), measured.measured(today)
-    limits = matrix.cost_limits()
+    limits = matrix.customer_limits()
     used = budget.used_by(ids, today)
     shelf = functools.cache(suitability.active_products)
     return {
         c.id: suggest(
             c,
             found[c.id],
-            limits[Quadrant(c.quadrant)] - (used.get(c.id) or budget.ZERO),
+            limits.of(c.quadrant, c.liquid_assets) - (used.get(c.id) or budget.ZERO),
             table,
             shelf,
             today,

@@ -9,54 +9,29 @@ start at ¥0, follow each other with neither gap nor overlap, and the last has n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from crm.core import audit
 from crm.core.inputs import InvalidInput, parse_amount
 from crm.extensions import db
-from crm.models import Customer, Setting, Staff
+from crm.models import Setting, Staff
 
-SETTING_KEY = "asset_tier_bounds"
-DEFAULT_BOUNDS = (Decimal("1000000.00"), Decimal("5000000.00"))
-MAX_TIERS = 6
-
-
-@dataclass(frozen=True)
-class Tier:
-    number: int  # 1 for the lowest
-    low: Decimal
-    high: Decimal | None  # None: no end
-
-    def holds(self, amount: Decimal) -> bool:
-        return amount >= self.low and (self.high is None or amount < self.high)
-
-
-def tiers_from(bounds: tuple[Decimal, ...]) -> list[Tier]:
-    edges = (Decimal("0.00"), *bounds)
-    return [
-        Tier(n + 1, low, edges[n + 1] if n + 1 < len(edges) else None)
-        for n, low in enumerate(edges)
-    ]
-
-
-def current_bounds() -> tuple[Decimal, ...]:
-    stored = db.session.scalar(sa.select(Setting.value).where(Setting.key == SETTING_KEY))
-    if not stored:
-        return DEFAULT_BOUNDS
-    return tuple(Decimal(v) for v in stored.split(","))
-
-
-def current_tiers() -> list[Tier]:
-    return tiers_from(current_bounds())
-
-
-def tier_of(amount: Decimal, tiers: list[Tier]) -> Tier:
-    return next(t for t in reversed(tiers) if amount >= t.low)
+# The tiers themselves are defined where the budgets read them (per quadrant × tier limits);
+# callers keep reaching them through this module.
+from crm.services.planning.tiers import (  # noqa: F401
+    DEFAULT_BOUNDS,
+    MAX_TIERS,
+    SETTING_KEY,
+    Tier,
+    current_bounds,
+    current_tiers,
+    tier_number,
+    tier_of,
+    tiers_from,
+)
 
 
 def _yuan(amount: Decimal) -> str:
@@ -70,19 +45,6 @@ def label(tier: Tier) -> str:
     if tier.high is None:
         return gettext("%(low)s and more", low=_yuan(tier.low))
     return gettext("%(low)s to %(high)s", low=_yuan(tier.low), high=_yuan(tier.high))
-
-
-def tier_number(tiers: list[Tier]) -> sa.Case:
-    """The tier's number of each customer, in SQL."""
-    money = Customer.liquid_assets.type
-    return sa.case(
-        *(
-            (Customer.liquid_assets >= sa.literal(t.low, money), t.number)
-            for t in reversed(tiers)
-            if t.number > 1
-        ),
-        else_=1,
-    )
 
 
 _LINE = re.compile(r"^\s*(?P<low>[^-–~～至]*?)\s*(?:-|–|~|～|至)\s*(?P<high>.*?)\s*$")

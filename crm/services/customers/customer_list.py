@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -20,8 +21,8 @@ from crm.core.inputs import as_id, printable
 from crm.extensions import db
 from crm.models import Customer, Staff, Tag, customer_tag
 from crm.models.enums import Channel, ChurnLevel, Quadrant, RiskLevel
-from crm.services.customers import asset_tiers, search
-from crm.services.customers.list_sorts import SORTS, cursor_of, read_cursor
+from crm.services.customers import asset_tiers, list_tags, search
+from crm.services.customers.list_sorts import NONE, SORTS, cursor_of, nullable_page, read_cursor
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class Listed(NamedTuple):
     risk_level: RiskLevel
     owner_name: str
     name_pinyin: str  # the name's sort key (pinyin order, as a phone's contacts)
+    last_contact_on: date | None  # crm.services.planning.contact_dates
+    next_planned_on: date | None
     tags: tuple[str, ...] = ()
 
 
@@ -104,6 +107,8 @@ LISTED_COLUMNS = (
     Customer.risk_level,
     Staff.display_name,
     Customer.name_pinyin,
+    Customer.last_contact_on,
+    Customer.next_planned_on,
 )
 
 
@@ -142,8 +147,10 @@ def _shape(
         if value not in (None, ""):
             shape.append(name)
             values[name] = value
-    # An asset tier is a range of liquid assets; an unknown tier is ignored.
-    tier = next((t for t in asset_tiers.current_tiers() if t.number == filters.tier), None)
+    # An asset tier is a range of liquid assets; an unknown tier is ignored. The bounds are
+    # read only when a tier is asked for: a statement less for every other list.
+    tiers = asset_tiers.current_tiers() if filters.tier is not None else []
+    tier = next((t for t in tiers if t.number == filters.tier), None)
     if tier is not None:
         shape.append("tier_low")
         values["tier_low"] = tier.low
@@ -151,8 +158,8 @@ def _shape(
             shape.append("tier_high")
             values["tier_high"] = tier.high
     if filters.tag:
-        # The tag's id, bound as a value: PostgreSQL then plans for how common that tag is
-        # (a tag no one carries has no id: 0 matches no one).
+        # The tag's id, bound as a value (``list_tags.TAG_ID`` says why); a tag no one
+        # carries has no id: 0 matches no one.
         values["tag_id"] = db.session.scalar(sa.select(Tag.id).where(Tag.name == filters.tag)) or 0
     return tuple(shape), values, found
 
@@ -172,34 +179,11 @@ def _condition(name: str) -> sa.ColumnElement[bool]:
         case "tier_high":
             return Customer.liquid_assets < sa.bindparam("tier_high", type_=_MONEY)
         case "tag":
-            # A probe of customer_tag's key per customer walked (a staff member's own list, a
-            # sort's index); ``_walks_tag`` says when the tag's own index is walked instead.
-            # OFFSET 0 keeps PostgreSQL from turning the probe into a hash join, which reads
-            # every customer carrying a common tag to count a staff member's few.
-            return sa.exists(
-                sa.select(1)
-                .where(customer_tag.c.customer_id == Customer.id, customer_tag.c.tag_id == TAG_ID)
-                .offset(sa.literal_column("0"))
-            )
+            return list_tags.probe()  # ``list_tags.walks_tag`` says when the links are walked
     raise ValueError(name)
 
 
 _MONEY = Customer.liquid_assets.type
-# The id of the tag named in the filter (``_shape`` looks it up).
-TAG_ID = sa.bindparam("tag_id", type_=sa.Integer)
-# Filters that narrow a tag's customers without an index of their own per tag.
-_ALONGSIDE_A_TAG = {
-    *("scope_branch", "scope_none", "branch", "risk", "quadrant", "channel", "churn"),
-    *("tier_low", "tier_high"),
-}
-
-
-def _walks_tag(shape: Shape, sort: str = "") -> bool:
-    """Whether a list filtered by tag walks the tag's index (``customer_tag``'s tag_id,
-    customer_id) newest first, each customer read by id: for the bank's or a branch's list,
-    where a tag is the narrowest condition. A staff member's own list (or one owner's) walks
-    the owner's index instead, probing the tag, and stops within the owner's customers."""
-    return not sort and "tag" in shape and set(shape) - {"tag"} <= _ALONGSIDE_A_TAG
 
 
 def filtered_query(user: Staff, filters: CustomerFilters) -> sa.Select:
@@ -210,24 +194,30 @@ def filtered_query(user: Staff, filters: CustomerFilters) -> sa.Select:
 
 @functools.lru_cache(maxsize=512)
 def _page_statement(
-    shape: Shape, newer: bool, cursor: bool, size: int, sort: str = ""
+    shape: Shape, newer: bool, cursor: bool, size: int, sort: str = "", among_none: bool = False
 ) -> sa.Select:
     """A page (``size`` + 1 rows, to know whether there is more) of one shape of list:
-    ``newer`` walks back towards the list's start (from an ``after`` cursor)."""
+    ``newer`` walks back towards the list's start (from an ``after`` cursor); ``among_none``:
+    the cursor is a row without a value of a sort that may have none."""
     conditions = [_condition(name) for name in shape]
     by = SORTS.get(sort)
     keys = (Customer.id,) if by is None else (by.column, Customer.id)
     listed = sa.select(*LISTED_COLUMNS)
-    if _walks_tag(shape, sort):
-        conditions = [
-            customer_tag.c.tag_id == TAG_ID if c == "tag" else _condition(c) for c in shape
-        ]
+    if list_tags.walks_tag(shape, sort):
+        on_link = list_tags.ON_THE_LINK
+        conditions = [on_link[n]() if n in on_link else _condition(n) for n in shape]
         keys = (customer_tag.c.customer_id,)
-        listed = listed.select_from(customer_tag).join(
-            Customer, Customer.id == customer_tag.c.customer_id
-        )
+        listed = list_tags.walked(listed)
     descending = True if by is None else by.descending
     ascending = descending == newer  # the direction this statement walks
+    # The page size is written into the SQL, not bound: PostgreSQL plans a LIMIT it cannot
+    # see for a tenth of the matching rows, and for a whole branch's list then walks every
+    # staff member's index (1.7 ms against 0.4 ms at a million customers). The size is part
+    # of the cache key above, so the text stays the same from page to page.
+    limit = sa.bindparam("page_limit", size + 1, literal_execute=True)
+    if by is not None and by.nullable:
+        listed = listed.join(Staff, Staff.id == Customer.owner_id).where(*conditions)
+        return nullable_page(listed, by, ascending, newer, cursor, among_none, limit)
     if cursor:
         mark = (sa.bindparam("cursor"),)
         if by is not None:
@@ -241,11 +231,7 @@ def _page_statement(
         listed.join(Staff, Staff.id == Customer.owner_id)
         .where(*conditions)
         .order_by(*(k.asc() if ascending else k.desc() for k in keys))
-        # The page size is written into the SQL, not bound: PostgreSQL plans a LIMIT it cannot
-        # see for a tenth of the matching rows, and for a whole branch's list then walks every
-        # staff member's index (1.7 ms against 0.4 ms at a million customers). The size is
-        # part of the cache key above, so the text stays the same from page to page.
-        .limit(sa.bindparam("page_limit", size + 1, literal_execute=True))
+        .limit(limit)
     )
 
 
@@ -261,14 +247,10 @@ def _count_statement(shape: Shape) -> sa.Select:
     limit = sa.bindparam("count_limit", COUNT_UP_TO + 1, literal_execute=True)
     conditions = [_counted_condition(name) for name in shape]
     matching = sa.select(Customer.id).where(*conditions).limit(limit)
-    if _walks_tag(shape):
-        # The tag's index alone for the bank's list; each entry's customer read by id when
-        # another filter narrows it.
-        others = [_counted_condition(name) for name in shape if name != "tag"]
-        matching = sa.select(customer_tag.c.customer_id).where(customer_tag.c.tag_id == TAG_ID)
-        if others:
-            matching = matching.join(Customer, Customer.id == customer_tag.c.customer_id)
-        matching = matching.where(*others).limit(limit)
+    if list_tags.walks_tag(shape):
+        on_link = [name for name in shape if name in list_tags.ON_THE_LINK]
+        others = [_counted_condition(name) for name in shape if name not in on_link]
+        matching = list_tags.counted(others, on_link).limit(limit)
     return sa.select(sa.func.count()).select_from(matching.subquery())
 
 
@@ -341,10 +323,12 @@ def list_customers(
         values["search_ids"] = ids
 
     def at(cursor: tuple[int, object]) -> dict[str, object]:
-        return {**values, "cursor": cursor[0], "cursor_value": cursor[1]}
+        value = None if cursor[1] is NONE else cursor[1]
+        return {**values, "cursor": cursor[0], "cursor_value": value}
 
     if after_at is not None:
-        statement = _page_statement(shape, True, True, page_size, sort)
+        among_none = after_at[1] is NONE
+        statement = _page_statement(shape, True, True, page_size, sort, among_none)
         rows = _listed(statement, at(after_at))
         more_newer = len(rows) > page_size
         rows = list(reversed(rows[:page_size]))
@@ -353,7 +337,8 @@ def list_customers(
             prev_cursor=cursor_of(sort, rows[0]) if rows and more_newer else None,
             next_cursor=cursor_of(sort, rows[-1]) if rows else None,
         )
-    statement = _page_statement(shape, False, before_at is not None, page_size, sort)
+    among_none = before_at is not None and before_at[1] is NONE
+    statement = _page_statement(shape, False, before_at is not None, page_size, sort, among_none)
     rows = _listed(statement, at(before_at) if before_at is not None else values)
     more_older = len(rows) > page_size
     rows = rows[:page_size]

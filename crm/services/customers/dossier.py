@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from crm.core import audit
@@ -18,10 +17,10 @@ from crm.core.inputs import InvalidInput, flush_or_explain, is_taken
 from crm.core.phones import national_digits
 from crm.core.revisions import flush_revision, require_version
 from crm.extensions import db
-from crm.models import Customer, Staff, Tag
+from crm.models import Customer, Staff
 from crm.models.base import utcnow
 from crm.models.enums import MoveCause
-from crm.services.customers import dossier_checks, referrals, tiering
+from crm.services.customers import dossier_checks, referrals, tags, tiering
 from crm.services.occasions import birthdays
 from crm.services.planning import planner
 
@@ -70,35 +69,22 @@ def clean(user: Staff, data: Mapping[str, Any], customer: Customer | None = None
     return out
 
 
-def _snapshot(customer: Customer) -> dict[str, Any]:
+def _snapshot(customer: Customer, tag_names: list[str] | None = None) -> dict[str, Any]:
+    """The dossier's values; ``tag_names`` as given, when they are still to be written."""
     values = {field: getattr(customer, field) for field in DOSSIER_FIELDS if field != "tags"}
-    values["tags"] = customer.tag_names
+    # Tags in another order are the same tags.
+    same = tag_names is None or set(tag_names) == set(customer.tag_names)
+    values["tags"] = customer.tag_names if same else tag_names
     values["sms_consent_at"] = customer.sms_consent_at
     values["sms_opt_out_at"] = customer.sms_opt_out_at
     return values
 
 
-def _tags_named(names: list[str]) -> list[Tag]:
-    if not names:
-        return []
-    existing = {t.name: t for t in db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))}
-    tags = []
-    for name in names:
-        tag = existing.get(name)
-        if tag is None:
-            tag = Tag(name=name)
-            db.session.add(tag)
-        tags.append(tag)
-    return tags
-
-
 def _apply(customer: Customer, values: dict[str, Any]) -> None:
     was_consenting = bool(customer.sms_consent)
     for field, value in values.items():
-        if field == "tags":
-            if value != customer.tag_names:
-                customer.tags = _tags_named(value)
-        elif getattr(customer, field) != value:
+        # Tags are links written once the dossier is saved (``tags.set_tags``).
+        if field != "tags" and getattr(customer, field) != value:
             setattr(customer, field, value)
     customer.phone_last4 = national_digits(customer.phone)[-4:]
     # Consent and opt-out are facts with a time (SMS marketing rules need both).
@@ -118,7 +104,13 @@ def create_customer(user: Staff, data: Mapping[str, Any]) -> Customer:
         tiering.place(customer, MoveCause.DOSSIER_EDIT, user, first=True)
     db.session.add(customer)
     flush_or_explain(PHONE_CLASH)
-    changes = {k: (None, v) for k, v in _snapshot(customer).items() if v not in (None, [], "")}
+    changes = {
+        k: (None, v)
+        for k, v in _snapshot(customer, values["tags"]).items()
+        if v not in (None, [], "")
+    }
+    if values["tags"]:
+        tags.set_tags(customer, values["tags"])
     audit.record(
         user,
         "customer",
@@ -148,7 +140,7 @@ def update_customer(
     # and escape the conflict handling below.
     with db.session.no_autoflush:
         _apply(customer, values)
-        changes = audit.diff(before, _snapshot(customer))
+        changes = audit.diff(before, _snapshot(customer, values["tags"]))
         moved = None
         if changes:
             # Every revision re-evaluates the quadrant (the operating loop, seed 004).
@@ -158,6 +150,8 @@ def update_customer(
     # Touch the row even when only tags changed, so the version moves with every revision.
     customer.updated_at = utcnow()
     flush_revision(Customer, customer.id, expected_version, PHONE_CLASH)
+    if "tags" in changes:
+        tags.set_tags(customer, values["tags"])
     audit.record(
         user,
         "customer",

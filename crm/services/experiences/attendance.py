@@ -24,6 +24,7 @@ from crm.models.base import CENT, utcnow
 from crm.models.enums import ExperienceStatus, Role
 from crm.services.experiences.events import can_see_event, changed_meanwhile, holds_seat
 from crm.services.experiences.invitations import guests
+from crm.services.planning import contact_dates
 
 
 def may_record_attendance(user: Staff, event: GroupEvent) -> bool:
@@ -73,6 +74,7 @@ def record_attendance(
         raise changed_meanwhile() from None
 
     _audit_attendance(user, event, invited, sorted(g.customer_id for g in came))
+    contact_dates.refresh(g.customer_id for g in invited)
     return invited
 
 

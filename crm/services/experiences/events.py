@@ -27,7 +27,7 @@ from crm.core.inputs import (
 )
 from crm.extensions import db
 from crm.models import Branch, Experience, GroupEvent, Staff
-from crm.models.enums import GROUP_TOUCHPOINTS, ExperienceStatus, Role, Touchpoint
+from crm.models.enums import GROUP_TOUCHPOINTS, EventType, ExperienceStatus, Role, Touchpoint
 from crm.services.experiences import plans
 
 MAX_TOTAL_COST = Decimal("10000000.00")
@@ -150,6 +150,18 @@ def _category(value: Any, errors: dict) -> Touchpoint | None:
     return category
 
 
+def _event_type(value: Any, errors: dict) -> EventType | None:
+    """The event's type; a caller that names none (as before types existed) holds a salon,
+    which suits every tier."""
+    if value in (None, ""):
+        return EventType.SALON
+    try:
+        return EventType(value)
+    except ValueError:
+        errors["event_type"] = _l("Choose one of the listed values.")
+        return None
+
+
 def _held_on(raw: Any, today: date, errors: dict) -> date | None:
     """The event date: from today to a year ahead."""
     held_on = _date(raw) if raw not in (None, "") else None
@@ -195,8 +207,8 @@ def _branch(user: Staff, raw: Any, errors: dict) -> Branch | None:
 def create_event(user: Staff, data: Mapping[str, Any], today: date | None = None) -> GroupEvent:
     """Organise a group event for the user's branch; the caller commits.
 
-    ``data``: category (event or premium_event), title, held_on, place, capacity,
-    total_cost, notes, and for an admin branch_id.
+    ``data``: category (event or premium_event), event_type (salon by default), title,
+    held_on, place, capacity, total_cost, notes, and for an admin branch_id.
     """
     fields = _read_event(user, data, today or local_today())
     event = GroupEvent(**fields, organiser_id=user.id)
@@ -204,6 +216,7 @@ def create_event(user: Staff, data: Mapping[str, Any], today: date | None = None
     db.session.flush()
     changes = {
         "category": (None, fields["category"]),
+        "event_type": (None, fields["event_type"]),
         "title": (None, fields["title"]),
         "held_on": (None, fields["held_on"]),
         "place": (None, fields["place"]),
@@ -227,6 +240,7 @@ def _read_event(user: Staff, data: Mapping[str, Any], today: date) -> dict[str, 
     """The new event's fields, checked, or the refusal with every error at once."""
     errors: dict[str, Any] = {}
     category = _category(data.get("category"), errors)
+    event_type = _event_type(data.get("event_type"), errors)
     title = _text(data, "title", errors, required=_l("Enter the event's title."))
     place = _text(data, "place", errors, required=_l("Enter where the event is held."))
     notes = _text(data, "notes", errors)
@@ -239,6 +253,7 @@ def _read_event(user: Staff, data: Mapping[str, Any], today: date) -> dict[str, 
         raise InvalidInput(errors)
     return {
         "category": category,
+        "event_type": event_type,
         "title": title,
         "held_on": held_on,
         "place": place,

@@ -29,14 +29,14 @@ from crm.extensions import db
 from crm.models import Customer, Experience, GroupEvent, Staff
 from crm.models.base import CENT, utcnow
 from crm.models.enums import ExperienceStatus, PlanOrigin
-from crm.services.experiences import plans
+from crm.services.experiences import event_types, plans
 from crm.services.experiences.events import (
     can_see_event,
     changed_meanwhile,
     holding_seats,
     holds_seat,
 )
-from crm.services.planning import holdouts
+from crm.services.planning import contact_dates, holdouts
 
 # A cadence-planned experience this close to the event date becomes the invitation.
 LINK_WINDOW = timedelta(days=30)
@@ -99,12 +99,14 @@ def invite(
     customer: Customer,
     reason: str | None = None,
     today: date | None = None,
+    outside_tiers_confirmed: bool = False,
 ) -> Experience:
     """Invite one customer (the invitation is an experience of theirs); the caller commits.
 
     Refused past the capacity, where the matrix never offers the category, or past the
     customer's budget at the estimated share; a manager (or admin) may approve the last two
-    with a reason, as with any other plan.
+    with a reason, as with any other plan. A customer outside the asset tiers the event's
+    type suits is invited only once the staff member confirms (``event_types.OutsideTiers``).
     """
     today = today or local_today()
     if not can_see_event(user, event) or not access.can_see_customer(user, customer):
@@ -113,6 +115,7 @@ def invite(
     reason = _approval_reason(reason)
     existing = _earlier_invitation(event, customer)
     _refuse_unless_seat_free(event, existing)
+    event_types.refuse_unconfirmed(event, [customer], outside_tiers_confirmed)
 
     plans.lock_budget(customer)
     share = share_estimate(event)
@@ -130,6 +133,7 @@ def invite(
     experience, before = _seat(user, event, customer, reused, share, approved)
     _flush_touching(event)
     _audit_invitation(user, event, customer, experience, action, before, approved, reason)
+    contact_dates.refresh([customer.id], today)
     # A guest a running experiment holds out of the event's category spoils its comparison:
     # the invitation stands, and the report counts it (the page says so).
     held_by = holdouts.holdout_experiment(customer.id, event.category)
@@ -316,6 +320,7 @@ def cancel_invitation(
         raise InvalidInput({"": _l("This invitation was already cancelled.")})
     experience.status = ExperienceStatus.CANCELLED
     _flush_touching(event)
+    contact_dates.refresh([experience.customer_id], today)
     audit.record(
         user,
         "experience",

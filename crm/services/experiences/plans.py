@@ -26,7 +26,7 @@ from crm.core.inputs import (
 from crm.extensions import db
 from crm.models import Customer, Experience, Staff
 from crm.models.enums import ExperienceStatus, Mark, PlanOrigin, Quadrant, Role, Touchpoint
-from crm.services.planning import budget, holdouts, matrix
+from crm.services.planning import budget, contact_dates, holdouts, matrix
 
 MAX_COST = Decimal("10000000.00")
 NOTES_LIMIT = 2000
@@ -150,6 +150,7 @@ def add_experience(user: Staff, customer: Customer, data: Mapping[str, Any]) -> 
     )
     db.session.add(experience)
     db.session.flush()
+    contact_dates.refresh([customer.id], today)
     if holdout is not None:
         holdouts.record_contamination(holdout, customer.id, experience.id, user.id)
     changes = {

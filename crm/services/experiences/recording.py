@@ -30,7 +30,7 @@ from crm.models.enums import ExperienceStatus, MoveCause, Quadrant, Response
 from crm.services.customers import suitability, tiering, willingness
 from crm.services.customers.dossier_checks import MAX_ASSETS
 from crm.services.experiences.plans import MAX_COST, NOTES_LIMIT, opened_on, optional_text
-from crm.services.planning import planner
+from crm.services.planning import contact_dates, planner
 
 
 @dataclass
@@ -86,6 +86,7 @@ def record_experience(
         customer_changes = _revise_dossier(user, experience, entry)
     flush_revision(Customer, customer.id, expected_customer_version)
     _audit_record(user, experience, before, customer_changes)
+    contact_dates.refresh([customer.id], today)
 
     recorded = Recorded(experience, None, None)
     if customer.quadrant != old_quadrant:

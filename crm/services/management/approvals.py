@@ -33,6 +33,7 @@ from crm.models.base import utcnow
 from crm.models.enums import ExperienceStatus, NotificationKind, PlanOrigin, Role
 from crm.services.experiences import plans
 from crm.services.outreach import inbox
+from crm.services.planning import contact_dates
 
 REASON_LIMIT = 500  # ApprovalRequest.reason and decision_reason
 SHOWN = 50  # requests listed at /approvals, oldest first
@@ -240,6 +241,7 @@ def approve(user: Staff, request: ApprovalRequest, data: Mapping[str, Any]) -> E
     )
     db.session.add(experience)
     db.session.flush()
+    contact_dates.refresh([customer.id], today)
     request.experience_id = experience.id
     changes = {
         "category": (None, request.category),

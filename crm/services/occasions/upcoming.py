@@ -15,12 +15,14 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import Customer, Experience, Policy, Staff
-from crm.models.enums import ExperienceStatus, PolicyStatus, RelationshipStatus
+from crm.models.enums import ExperienceStatus, PolicyStatus, RelationshipStatus, Touchpoint
 from crm.services.occasions import birthdays, calendar
 
 DAYS_AHEAD = 30
 # What is planned "around" an occasion: from this many days before to as many after.
 AROUND = timedelta(days=3)
+# A birthday experience (crm.services.planning.birthday_experiences) comes up to a week before.
+BIRTHDAY_LEAD = timedelta(days=7)
 
 
 @dataclass
@@ -89,7 +91,7 @@ def _planned_around(customer_ids: set[int], first: date, last: date) -> dict:
         .where(
             Experience.customer_id.in_(customer_ids),
             Experience.status == ExperienceStatus.PLANNED,
-            Experience.due_on.between(first - AROUND, last + AROUND),
+            Experience.due_on.between(first - BIRTHDAY_LEAD, last + AROUND),
         )
         .order_by(Experience.due_on, Experience.id)
     )
@@ -115,6 +117,15 @@ def _greeted(staff: Staff, festivals: list[tuple[date, str]]) -> dict[date, int]
     return dict(rows.all())
 
 
+def _birthday_experience(experience: Experience, occasion: Occasion) -> bool:
+    return (
+        occasion.kind in ("birthday", "lunar_birthday")
+        and experience.occasion == "birthday"
+        and experience.category != Touchpoint.ROUTINE
+        and timedelta(0) <= occasion.day - experience.due_on <= BIRTHDAY_LEAD
+    )
+
+
 def upcoming(staff: Staff, today: date, days: int = DAYS_AHEAD) -> list[Occasion]:
     """``staff``'s customers' occasions from ``today`` for ``days`` days, in date order
     (festivals first on their day, then by customer)."""
@@ -125,7 +136,7 @@ def upcoming(staff: Staff, today: date, days: int = DAYS_AHEAD) -> list[Occasion
         occasion.planned = [
             e
             for e in planned.get(occasion.customer.id, [])
-            if abs(e.due_on - occasion.day) <= AROUND
+            if abs(e.due_on - occasion.day) <= AROUND or _birthday_experience(e, occasion)
         ]
     festivals = [(day, f.value) for day, f in calendar.festivals_between(today, last)]
     greeted = _greeted(staff, festivals)

@@ -66,7 +66,7 @@ def _due_contacts(today: date, after_id: int, chunk: int) -> list[sa.Row]:
 
 
 def _last_topics(customer_ids: set[int]) -> dict[int, str]:
-    """Each customer's latest marketing SMS's template, so the next is of another topic."""
+    """Each customer's latest marketing SMS's template, so the next is of another kind."""
     latest = (
         sa.select(sa.func.max(OutboxMessage.id))
         .where(

@@ -11,10 +11,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.core.clock import business_zone
 from crm.extensions import db
-from crm.models import Experience
+from crm.models import Customer, Experience
 from crm.models.enums import ExperienceStatus
 from crm.providers.base import SmsProvider
 from crm.providers.registry import provider_for
+from crm.services.planning import contact_dates
 
 # A message tried this often goes to a person instead of being tried again.
 MAX_ATTEMPTS = 5
@@ -69,3 +70,7 @@ def close_experiences(done: list[int], skipped: list[int], now: datetime) -> Non
             .values(status=ExperienceStatus.CANCELLED, version=Experience.version + 1)
             .execution_options(synchronize_session=False)
         )
+    if done or skipped:
+        # The customers' last contact and next planned experience, in one statement.
+        closed = sa.select(Experience.customer_id).where(ids_in(Experience.id, done + skipped))
+        contact_dates.refresh_where(Customer.id.in_(closed), held_on)

@@ -1,4 +1,5 @@
-"""Admins edit the SMS templates (短信模板) at /admin/sms-templates: each body is checked for
+"""Admins edit the SMS templates (短信模板) at /admin/sms-templates, per content kind (seed 004)
+and, where a quadrant gets its own text, per quadrant: each body is checked for
 placeholders and length before it is saved, previewed on a real customer with the personal
 fields masked, and every change is audited.
 
@@ -13,11 +14,13 @@ import string
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _p
 
 from crm.core import audit
 from crm.core.inputs import InvalidInput, refuse_control_characters
 from crm.extensions import db
 from crm.models import Customer, SmsTemplate, Staff
+from crm.models.enums import Quadrant
 from crm.services.outreach import sms_templates
 
 PLACEHOLDERS = ("greeting", "name", "owner")
@@ -29,14 +32,70 @@ PROVIDER_LENGTH = 500
 _LONGEST = {"greeting": "长" * 60, "name": "长" * 60, "owner": "长" * 80}
 
 
+LOCALES = ("zh_CN", "en")
+# Seed 004's content kinds, as the page names them.
+KIND_NAMES = {
+    "finance_idea": _p("sms kind", "Finance ideas"),
+    "product": _p("sms kind", "Products"),
+    "market": _p("sms kind", "Markets"),
+    "news": _p("sms kind", "Major news"),
+    "holiday": _p("sms kind", "Holidays"),
+    "important_day": _p("sms kind", "Important days"),
+}
+
+
 def templates() -> list[SmsTemplate]:
     return list(
         db.session.scalars(sa.select(SmsTemplate).order_by(SmsTemplate.key, SmsTemplate.locale))
     )
 
 
+def by_kind() -> dict[str | None, list[SmsTemplate]]:
+    """The templates under their content kind (None: neither a kind nor a greeting)."""
+    grouped: dict[str | None, list[SmsTemplate]] = {kind: [] for kind in sms_templates.KINDS}
+    for template in templates():
+        kind = sms_templates.kind_of(template.key)
+        grouped.setdefault(kind if kind in KIND_NAMES else None, []).append(template)
+    return grouped
+
+
+def kind_name(key: str) -> str | None:
+    """The content kind of a template as the page names it (None: a greeting or a note)."""
+    if key.startswith(sms_templates.OCCASION_PREFIX):
+        return None
+    return KIND_NAMES.get(sms_templates.kind_of(key))
+
+
+def quadrant_of(key: str) -> str | None:
+    return sms_templates.quadrant_of(key)
+
+
 def get(key: str, locale: str) -> SmsTemplate | None:
     return db.session.get(SmsTemplate, (key, locale))
+
+
+def get_or_new(key: str, locale: str) -> SmsTemplate | None:
+    """The template, or a new one (not yet added) where ``key`` names a content kind and, if
+    any, a quadrant (``news``, ``market.pamper``) and ``locale`` is one the SMS are sent in."""
+    found = get(key, locale)
+    if found is not None or locale not in LOCALES:
+        return found
+    kind, quadrant = sms_templates.kind_of(key), sms_templates.quadrant_of(key)
+    valid = kind in sms_templates.KINDS and key.count(".") <= 1
+    if not valid or (quadrant is not None and quadrant not in {q.value for q in Quadrant}):
+        return None
+    return SmsTemplate(key=key, locale=locale, body="", min_willingness=0, active=True)
+
+
+def sample_customer(key: str) -> Customer | None:
+    """A real customer to preview on: one of the template's quadrant where it has one."""
+    query = sa.select(Customer).order_by(Customer.id).limit(1)
+    quadrant = sms_templates.quadrant_of(key)
+    if quadrant is not None:
+        found = db.session.scalar(query.where(Customer.quadrant == quadrant))
+        if found is not None:
+            return found
+    return db.session.scalar(query)
 
 
 def check_body(body: str) -> str:
@@ -96,15 +155,23 @@ def preview(body: str, customer: Customer | None, owner: Staff | None, locale: s
 
 
 def save(actor: Staff, template: SmsTemplate, body: str, active: bool) -> dict:
-    """Store a checked body (audited); the caller commits."""
+    """Store a checked body (audited); a new template is added. The caller commits."""
     body = check_body(body)
+    new = sa.inspect(template).transient
     changes = audit.diff(
-        {"body": template.body, "active": template.active},
+        {"body": None if new else template.body, "active": None if new else template.active},
         {"body": body, "active": active},
     )
     if changes:
         template.body, template.active = body, active
+        if new:
+            db.session.add(template)
         audit.record(
-            actor, "sms_template", 0, "update", changes, reason=f"{template.key}/{template.locale}"
+            actor,
+            "sms_template",
+            0,
+            "create" if new else "update",
+            changes,
+            reason=f"{template.key}/{template.locale}",
         )
     return changes

@@ -2,8 +2,9 @@
 12 months, and what is already committed and spent.
 
 Committed is the planned cost of experiences still planned; spent is the actual cost of
-those held (or missed, where a seat was paid for). Together they may not pass the limit of
-the customer's quadrant. The planner and the staff forms use the same figures from here.
+those held (or missed, where a seat was paid for). Together they may not pass the customer's
+limit: their quadrant × asset tier's where an admin set one, else their quadrant's. The
+planner and the staff forms use the same figures from here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import sqlalchemy as sa
 from crm.core import reads
 from crm.core.clock import local_today
 from crm.models import Customer, Experience
-from crm.models.enums import ExperienceStatus
-from crm.services.planning import matrix
+from crm.models.enums import ExperienceStatus, Quadrant
+from crm.services.planning import matrix, tiers
 
 WINDOW = timedelta(days=365)
 ZERO = Decimal("0.00")
@@ -115,13 +116,22 @@ class Budget:
         return max(self.used + cost - self.limit, ZERO)
 
 
+# The settings a customer's limit may come from: the asset tier bounds, the quadrant's limit
+# and its limit per tier (``matrix.CostLimits``).
+_LIMIT_PARAMS = (
+    "bounds_key",
+    "limit_key",
+    *(f"tier_key_{n}" for n in range(1, tiers.MAX_TIERS + 1)),
+)
+
+
 @functools.cache
 def _budget_statement() -> sa.Select:
-    # The quadrant's stored limit rides along: one statement, not two.
+    # The settings of the customer's limit ride along: one statement, not two.
     return sa.select(
         sa.func.sum(committed_cost()),
         sa.func.sum(spent_cost()),
-        matrix.stored_limit(sa.bindparam("limit_key")),
+        *(matrix.stored_limit(sa.bindparam(name)) for name in _LIMIT_PARAMS),
     ).where(
         Experience.customer_id == sa.bindparam("customer_id"),
         _counted_after(sa.bindparam("start", type_=sa.Date)),
@@ -129,16 +139,26 @@ def _budget_statement() -> sa.Select:
 
 
 def budget_for(customer: Customer, today: date | None = None) -> Budget:
-    """``customer``: anything with its ``id`` and ``quadrant`` (a dossier page's row too)."""
+    """``customer``: anything with its ``id``, ``quadrant`` and ``liquid_assets`` (a dossier
+    page's row too). The limit is ``matrix.CostLimits.of``, as everywhere."""
     today = today or local_today()
-    committed, spent, stored = reads.first(
-        _budget_statement(),
-        customer_id=customer.id,
-        start=window_start(today),
-        limit_key=matrix.limit_key(customer.quadrant),
+    quadrant = Quadrant(customer.quadrant)
+    keys = {
+        "bounds_key": tiers.SETTING_KEY,
+        "limit_key": matrix.limit_key(quadrant),
+        **{
+            f"tier_key_{n}": matrix.tier_limit_key(quadrant, n)
+            for n in range(1, tiers.MAX_TIERS + 1)
+        },
+    }
+    committed, spent, *stored = reads.first(
+        _budget_statement(), customer_id=customer.id, start=window_start(today), **keys
+    )
+    limits = matrix.limits_from(
+        {keys[name]: value for name, value in zip(_LIMIT_PARAMS, stored, strict=True)}
     )
     return Budget(
-        limit=matrix.cost_limit(customer.quadrant, stored),
+        limit=limits.of(quadrant, customer.liquid_assets),
         committed=committed if committed is not None else ZERO,
         spent=spent if spent is not None else ZERO,
     )

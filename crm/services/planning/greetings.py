@@ -76,7 +76,9 @@ def _greetable(quadrants: list, scope: sa.ColumnElement[bool] | None) -> list:
     return where
 
 
-def _birthday_matches(days: list[date], where: list) -> list[sa.Select]:
+def birthday_matches(days: list[date], where: list) -> list[sa.Select]:
+    """customer_id, quadrant, due_on (the birthday) of the customers ``where`` selects whose
+    birthday (solar or lunar) falls on one of ``days``."""
     month, day = sa.extract("month", Customer.birth_date), sa.extract("day", Customer.birth_date)
     solar, solar_day = _keyed(
         (month, day), {key: d for d in days for key in birthdays.solar_keys_on(d)}
@@ -242,7 +244,7 @@ def plan_greetings(
     seasons = [days[n : n + DAYS_PER_STATEMENT] for n in range(0, len(days), DAYS_PER_STATEMENT)]
     planned = 0
     for season in seasons:
-        for select in _birthday_matches(season, where):
+        for select in birthday_matches(season, where):
             planned += _greet(BIRTHDAY, select, costs)
     for day, festival in calendar.festivals_between(today, until):
         planned += _greet(festival.value, _festival_matches(day, festival, where), costs)

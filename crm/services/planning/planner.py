@@ -34,7 +34,15 @@ from crm.models.enums import (
     Touchpoint,
 )
 from crm.services.occasions import calendar
-from crm.services.planning import budget, greetings, holdouts, holidays, matrix
+from crm.services.planning import (
+    birthday_experiences,
+    budget,
+    contact_dates,
+    greetings,
+    holdouts,
+    holidays,
+    matrix,
+)
 
 
 @dataclass
@@ -93,7 +101,12 @@ def _candidates(
     ]
     if rule.category == Touchpoint.ROUTINE:
         where.append(reachable_by_sms())
-    anchors = sa.select(Customer.id.label("customer_id"), start.label("start")).where(*where)
+    anchors = sa.select(
+        Customer.id.label("customer_id"),
+        start.label("start"),
+        # The limit may differ per asset tier (matrix.CostLimits).
+        Customer.liquid_assets.label("assets"),
+    ).where(*where)
     anchors = anchors.subquery()
     steps = (until - today).days // rule.interval_days + 1
     step = sa.union_all(*(sa.select(sa.literal(k).label("k")) for k in range(steps))).subquery()
@@ -106,6 +119,7 @@ def _candidates(
             due.label("due_on"),
             sa.literal(rule.unit_cost, Experience.planned_cost.type).label("cost"),
             sa.literal(rule.priority).label("priority"),
+            anchors.c.assets,
         )
         .select_from(anchors)
         .join(step, sa.true())
@@ -117,11 +131,15 @@ def _candidates(
     )
 
 
-def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) -> int:
+def cancel_disallowed(
+    today: date, scope: sa.ColumnElement[bool] | None = None, *, refresh: bool = True
+) -> int:
     """Cancel planned experiences from today on that the customer's quadrant no longer allows:
     a "never" category (unless a manager approved it), a cadence-planned category the
     quadrant no longer plans or a running experiment holds the customer out of, SMS to a
-    customer who can no longer receive them; and every one of a lost customer's."""
+    customer who can no longer receive them; and every one of a lost customer's. The next
+    planned experience of the customers in ``scope`` follows (``refresh``; the planner
+    refreshes once at its end instead)."""
     not_allowed = sa.or_(
         Customer.relationship_status == RelationshipStatus.LOST,
         sa.and_(Experience.approved_by_id.is_(None), TouchpointRule.mark == Mark.NEVER),
@@ -162,7 +180,13 @@ def cancel_disallowed(today: date, scope: sa.ColumnElement[bool] | None = None) 
         .values(status=ExperienceStatus.CANCELLED, version=Experience.version + 1)
         .execution_options(synchronize_session=False)
     )
+    if refresh and result.rowcount:
+        contact_dates.refresh_where(_in(scope), today, contact=False)
     return result.rowcount
+
+
+def _in(scope: sa.ColumnElement[bool] | None) -> sa.ColumnElement[bool]:
+    return sa.true() if scope is None else scope
 
 
 def plan_contacts(
@@ -179,19 +203,21 @@ def plan_contacts(
     customers unless ``commit`` is False (then the caller commits). ``next_of_each`` plans
     the next experience of every category even when it falls after ``until``."""
     today = today or local_today()
-    summary = PlanSummary(cancelled=cancel_disallowed(today, scope))
+    summary = PlanSummary(cancelled=cancel_disallowed(today, scope, refresh=False))
     if commit:
         db.session.commit()
     if until < today:
+        contact_dates.refresh_where(_in(scope), today, contact=False)
         return summary
     rules = matrix.planned_rules()
-    limits = matrix.cost_limits()
+    limits = matrix.customer_limits()
     money = Experience.planned_cost.type
     bounds = sa.select(sa.func.min(Customer.id), sa.func.max(Customer.id))
     if scope is not None:
         bounds = bounds.where(scope)
     low, high = db.session.execute(bounds).one()
     if low is None or not rules:
+        contact_dates.refresh_where(_in(scope), today, contact=False)
         return summary
     now = sa.literal(utcnow(), Experience.created_at.type)
     start = low
@@ -208,12 +234,7 @@ def plan_contacts(
             .where(Experience.customer_id.between(start, end))
             .subquery()
         )
-        limit = sa.case(
-            *(
-                (candidates.c.quadrant == q.value, sa.literal(amount, money))
-                for q, amount in limits.items()
-            ),
-        )
+        limit = limits.sql(candidates.c.quadrant, candidates.c.assets)
         running = sa.func.sum(candidates.c.cost).over(
             partition_by=candidates.c.customer_id,
             order_by=(candidates.c.priority, candidates.c.due_on, candidates.c.category),
@@ -270,6 +291,12 @@ def plan_contacts(
     greeted, gave_way = greetings.plan_greetings(today, until, scope)
     summary.planned += greeted
     summary.cancelled += gave_way
+    # A lifestyle experience or visit before pamper and cultivate customers' birthdays,
+    # within their budget (planning.birthday_experiences).
+    summary.planned += birthday_experiences.plan_birthday_experiences(today, until, scope)
+    # Each customer's next planned experience, in one statement over the customers planned
+    # (it also rolls past days that went by: crm.services.planning.contact_dates).
+    contact_dates.refresh_where(_in(scope), today, contact=False)
     if commit:
         db.session.commit()
     return summary
@@ -296,6 +323,7 @@ def replan_customer(customer: Customer, today: date | None = None) -> PlanSummar
         next_of_each=True,
     )
     _unstack(customer, today)
+    contact_dates.refresh([customer.id], today)
     return summary
 
 

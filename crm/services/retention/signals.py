@@ -52,6 +52,7 @@ from crm.models import (
 )
 from crm.models.base import UTCDateTime
 from crm.models.enums import ChurnLevel, ExperienceStatus, RelationshipStatus, Response
+from crm.services.planning import contact_dates
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,6 @@ MAX_WEIGHT = 100
 
 WEIGHT_KEY = "churn.weight."
 POSITIVE = (Response.ENTHUSIASTIC, Response.POSITIVE)
-HELD = (ExperienceStatus.DONE, ExperienceStatus.NO_SHOW)
 
 
 def level_for(score: int) -> ChurnLevel:
@@ -234,7 +234,8 @@ def held_figures(day: date) -> sa.Subquery:
                 sa.case((sa.and_(recent, Experience.response == Response.NEGATIVE), 1), else_=0)
             ).label("negative"),
         )
-        .where(Experience.status.in_(HELD), Experience.held_on <= _day(day))
+        # Held as the customer list's last contact counts it (one definition).
+        .where(contact_dates.is_contact(), Experience.held_on <= _day(day))
         .group_by(Experience.customer_id)
         .subquery("held")
     )

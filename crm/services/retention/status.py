@@ -29,6 +29,7 @@ from crm.models.enums import (
     RelationshipStatus,
 )
 from crm.services.experiences.plans import opened_on
+from crm.services.planning import contact_dates
 
 WITHDRAWN = "customer lost"  # the outbox's note on the messages withdrawn
 
@@ -134,6 +135,7 @@ def leave_plans_and_queues(customer_id: int) -> tuple[int, int]:
         .values(status=ExperienceStatus.CANCELLED, version=Experience.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
+    contact_dates.refresh([customer_id])
     withdrawn = db.session.execute(
         sa.update(OutboxMessage)
         .where(

@@ -24,7 +24,6 @@ from crm.models import (
     QuadrantEvent,
     Staff,
     Tag,
-    customer_tag,
 )
 from crm.models.base import utcnow
 from crm.models.enums import (
@@ -35,6 +34,7 @@ from crm.models.enums import (
     ProductType,
     Role,
 )
+from crm.services.customers import tags as customer_tags
 from crm.services.customers import tiering
 from crm.services.followup import calls, complaints
 from crm.services.simulation import demo_sales, people
@@ -123,7 +123,7 @@ def generate(customers: int = 1000, seed: int = 2026, today: date | None = None)
         row = people.customer_row(rng, index, owner, first_id, phones, today, now, thresholds)
         batch.customers.append(row)
         for tag in rng.sample(tags, k=rng.choice((0, 1, 1, 2, 3))):
-            batch.tags.append({"customer_id": customer_id, "tag_id": tag.id})
+            batch.tags.append((customer_id, tag.id))
         for _ in range(rng.choice((1, 1, 2, 2, 3))):
             policies += 1
             batch.policies.append(_policy(rng, customer_id, seed, policies, today, now))
@@ -221,7 +221,7 @@ class _Batch:
     """Rows waiting for one bulk insert per table."""
 
     customers: list[dict] = field(default_factory=list)
-    tags: list[dict] = field(default_factory=list)
+    tags: list[tuple[int, int]] = field(default_factory=list)  # (customer_id, tag_id)
     policies: list[dict] = field(default_factory=list)
     audit: list[dict] = field(default_factory=list)
     placements: list[dict] = field(default_factory=list)
@@ -229,7 +229,6 @@ class _Batch:
     def write(self) -> None:
         for table, rows in (
             (Customer.__table__, self.customers),
-            (customer_tag, self.tags),
             (Policy.__table__, self.policies),
             (AuditLog.__table__, self.audit),
             (QuadrantEvent.__table__, self.placements),
@@ -237,6 +236,9 @@ class _Batch:
             if rows:
                 db.session.execute(sa.insert(table), rows)
                 rows.clear()
+        if self.tags:
+            customer_tags.link_new_customers(self.tags)
+            self.tags.clear()
 
 
 def _policy(rng: random.Random, customer_id: int, seed: int, number: int, today, now) -> dict:

@@ -17,16 +17,14 @@ from flask_babel import lazy_gettext as _l
 from crm.core import audit, bulk
 from crm.core.inputs import InvalidInput
 from crm.extensions import db
-from crm.models import AuditLog, Customer, Policy, QuadrantEvent, Staff, Tag, customer_tag
+from crm.models import AuditLog, Customer, Policy, QuadrantEvent, Staff
 from crm.models.base import utcnow
 from crm.models.enums import MoveCause
 from crm.models.spelling import spell
-from crm.services.customers import dossier, tiering
+from crm.services.customers import dossier, tags, tiering
 from crm.services.transfer.check import Checked
 from crm.services.transfer.grouping import FileCustomer
 from crm.services.transfer.report import Progress, Report
-
-CHUNK = 5_000  # tag names per IN (…); well under every driver's limit of parameters
 
 # The customer table's columns an import fills: what ``dossier_checks.check`` returns that the
 # table stores as it is, then what the import adds.
@@ -168,28 +166,13 @@ def _audit_created(model, id_column, where, actor_id: int | None, at: datetime, 
     )
 
 
-def _tag_ids(names: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(names), CHUNK):
-        chunk = names[start : start + CHUNK]
-        found.update(
-            db.session.execute(sa.select(Tag.name, Tag.id).where(Tag.name.in_(chunk))).all()
-        )
-    return found
-
-
 def _write_tags(customers: list[FileCustomer]) -> None:
     """The tags new to the CRM, then each customer's links to its tags."""
-    wanted = sorted({t for c in customers for t in c.values["tags"]})
+    wanted = {t for c in customers for t in c.values["tags"]}
     if not wanted:
         return
-    known = _tag_ids(wanted)
-    missing = [n for n in wanted if n not in known]
-    if missing:
-        bulk.insert(Tag.__table__, ["name"], [(n,) for n in missing])
-        known.update(_tag_ids(missing))
-    links = [(c.id, known[t]) for c in customers for t in c.values["tags"]]
-    bulk.insert(customer_tag, ["customer_id", "tag_id"], links)
+    known = tags.tag_ids(wanted)
+    tags.link_new_customers((c.id, known[t]) for c in customers for t in c.values["tags"])
 
 
 def _write_policies(
