@@ -25,9 +25,10 @@ def test_today_benchmark_reports_both_pages_per_backend(bench_urls, tmp_path):
         assert len(r.today_ms) == len(r.dossier_ms) == len(r.layout_ms) == 5
         # The today page's lists carry their totals; the suggestions read the matrix with the
         # history in one statement: a dozen or so in all, whatever the size of the book. A
-        # dossier with a complaint or a call-back open reads those too.
+        # dossier with a complaint or a call-back open reads those too, and its summary and
+        # activity timeline three more (tests/system/test_bench_web_smoke.py).
         assert 8 <= r.today_statements <= 14
-        assert 6 <= r.dossier_statements <= 12
+        assert 6 <= r.dossier_statements <= 15
         assert r.effect_job_ms > 0
 
     rows = today.summary_rows(results)
