@@ -137,6 +137,9 @@ def _base(environ: Mapping[str, str]) -> dict:
         # this often, and re-tiers this many customers per transaction.
         "CRM_JOB_POLL_SECONDS": float(environ.get("CRM_JOB_POLL_SECONDS") or 2),
         "CRM_RETIER_CHUNK": int(environ.get("CRM_RETIER_CHUNK") or 200_000),
+        # A handover of more customers than this is queued for the scheduler process rather
+        # than run inside the request (crm/services/management/handover_jobs.py).
+        "CRM_HANDOVER_INLINE": int(environ.get("CRM_HANDOVER_INLINE") or 2_000),
         # A signed-in session ends after this many minutes without a request, and this many
         # hours after log-in whatever happens (crm.services.accounts.sessions).
         "CRM_SESSION_IDLE_MINUTES": int(environ.get("CRM_SESSION_IDLE_MINUTES") or 30),

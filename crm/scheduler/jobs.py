@@ -90,6 +90,7 @@ RUN_REF = "crm.scheduler.jobs:run"
 # the job's params and a progress callback inside an app context, resolved only when run.
 LONG_WORK: dict[str, str] = {
     "retier": "crm.services.customers.retiering:retier_job",
+    "handover": "crm.services.management.handover_jobs:handover_job",
     "monthly_report": "analytics.delivery:remake_job",
     "report": "analytics.requests:report_job",
 }

@@ -10,8 +10,9 @@ from crm import labels
 from crm.core import access
 from crm.core.inputs import InvalidInput, as_id
 from crm.extensions import db
-from crm.models import Staff
+from crm.models import BackgroundJob, Staff
 from crm.services.management import handover as handover_service
+from crm.services.management import handover_jobs
 from crm.services.management import team as team_service
 from crm.views.roles import manager_required
 
@@ -48,7 +49,7 @@ def handover():
     status = 200
     if request.method == "POST":
         try:
-            result = handover_service.hand_over(
+            result = handover_jobs.hand_over_or_queue(
                 current_user,
                 _member("giver"),
                 _member("receiver"),
@@ -60,6 +61,16 @@ def handover():
             errors, status = error.errors, INVALID
         else:
             db.session.commit()
+            if isinstance(result, BackgroundJob):
+                flash(
+                    _(
+                        "%(n)s customers are many for one request: the handover is queued and"
+                        " runs in the background; this page shows how it goes.",
+                        n="{:,}".format(result.params["customers"]),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("team.handover"))
             flash(result.summary(), "success")
             if result.deactivated:
                 flash(_("%(name)s is deactivated.", name=result.giver.display_name), "success")
@@ -71,4 +82,6 @@ def handover():
         errors=errors,
         quadrants=labels.choices(labels.QUADRANT),
         churn_levels=labels.choices(labels.CHURN_LEVEL),
+        job=(job := handover_jobs.latest_handover()),
+        job_summary=handover_jobs.summary_of(job) if job else None,
     ), status

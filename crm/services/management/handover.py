@@ -147,7 +147,7 @@ def refusals(
     return errors
 
 
-def _chosen(actor: Staff | None, giver: Staff, selection: Selection) -> sa.ColumnElement[bool]:
+def chosen_by(actor: Staff | None, giver: Staff, selection: Selection) -> sa.ColumnElement[bool]:
     """The giver's customers in the actor's reach that the selection picks."""
     conditions = [Customer.owner_id == giver.id]
     if actor is not None:
@@ -161,14 +161,14 @@ def _chosen(actor: Staff | None, giver: Staff, selection: Selection) -> sa.Colum
     return sa.and_(*conditions)
 
 
-def _refuse_unseen(actor: Staff | None, giver: Staff, selection: Selection) -> None:
+def refuse_unseen(actor: Staff | None, giver: Staff, selection: Selection) -> None:
     """Customers named by number must all be the giver's and within the actor's reach."""
     if not selection.customer_ids:
         return
     found = set(
         db.session.scalars(
             sa.select(Customer.id).where(
-                _chosen(actor, giver, Selection(customer_ids=selection.customer_ids))
+                chosen_by(actor, giver, Selection(customer_ids=selection.customer_ids))
             )
         )
     )
@@ -235,9 +235,9 @@ def hand_over(
     errors = refusals(actor, giver, receiver, deactivate, selection)
     if errors:
         raise InvalidInput(errors)
-    _refuse_unseen(actor, giver, selection)
+    refuse_unseen(actor, giver, selection)
     now = now or utcnow()
-    chosen = _chosen(actor, giver, selection)
+    chosen = chosen_by(actor, giver, selection)
     result = Handover(giver, receiver)
     result.planned_experiences, result.open_callbacks, result.open_complaints = _open_work(chosen)
     moved_branch = dict(
