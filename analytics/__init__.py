@@ -18,40 +18,51 @@ Importing the package does nothing else: no app is built and no database is open
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, timedelta
 
-from analytics.budget import budget_use, spend
-from analytics.effectiveness import effectiveness, followed_by_upward_move
-from analytics.followup import (
-    against_targets,
-    callback_days,
-    callback_quota,
-    complaint_sla,
-    outcomes,
-)
-from analytics.language import speak
-from analytics.load import (
-    budget_usage,
-    callbacks,
-    complaints,
-    connect,
-    customers,
-    experiences,
-    quadrant_events,
-)
-from analytics.quadrants import (
-    LEVEL,
-    QUADRANTS,
-    direction,
-    is_upward,
-    moves,
-    moves_per,
-    moves_per_cause,
-    quadrant_as_of,
-    row_shares,
-    transition_matrix,
-)
-from analytics.scope import before_the_data, in_branch, nothing_happened
+# Each name from the submodule that holds it, imported on first use (PEP 562): the web
+# workers import ``analytics.delivery`` for the report pages, and must not pay pandas's memory
+# for it; notebooks write ``from analytics import quadrant_as_of`` as before.
+_WHERE = {
+    "budget_use": "budget",
+    "spend": "budget",
+    "effectiveness": "effectiveness",
+    "followed_by_upward_move": "effectiveness",
+    "against_targets": "followup",
+    "callback_days": "followup",
+    "callback_quota": "followup",
+    "complaint_sla": "followup",
+    "outcomes": "followup",
+    "speak": "language",
+    "budget_usage": "load",
+    "callbacks": "load",
+    "complaints": "load",
+    "connect": "load",
+    "customers": "load",
+    "experiences": "load",
+    "quadrant_events": "load",
+    "LEVEL": "quadrants",
+    "QUADRANTS": "quadrants",
+    "direction": "quadrants",
+    "is_upward": "quadrants",
+    "moves": "quadrants",
+    "moves_per": "quadrants",
+    "moves_per_cause": "quadrants",
+    "quadrant_as_of": "quadrants",
+    "row_shares": "quadrants",
+    "transition_matrix": "quadrants",
+    "before_the_data": "scope",
+    "in_branch": "scope",
+    "nothing_happened": "scope",
+}
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analytics' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"analytics.{module}"), name)
 
 
 def period(start: str | date | None, end: str | date | None, today: date) -> tuple[date, date]:

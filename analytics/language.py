@@ -14,14 +14,17 @@ from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from flask_babel import force_locale, format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from crm import labels
 from crm.core.dates import date_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
@@ -124,6 +127,14 @@ class UnknownLanguage(ValueError):
     """A language the reports are not written in."""
 
 
+def _missing(value) -> bool:
+    """None, or a frame's missing value (NaN, NaT, NA). pandas is imported here, not with the
+    module: the web workers import this module for the report pages and never call it."""
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
 def language_of(tag: str | None) -> str:
     """The report language a tag names (``zh``, ``zh_CN``, ``en``, ``en-GB``…); empty: the
     default. Anything else raises ``UnknownLanguage``."""
@@ -149,7 +160,7 @@ class Words:
 
     def label(self, kind: str, code) -> str:
         """A stored code by its label (the code itself where the table has none)."""
-        if code is None or (not isinstance(code, str) and pd.isna(code)):
+        if _missing(code):
             return "—"
         value = getattr(code, "value", code)
         table = CODES.get(kind, {})
@@ -163,7 +174,7 @@ class Words:
     def column(self, name) -> str:
         """A column's or a row's name: a code of any kind by its label, a frame's column by
         its heading, anything else (a branch's or a person's name) as it is."""
-        if name is None or (not isinstance(name, str) and pd.isna(name)):
+        if _missing(name):
             return "—"
         value = getattr(name, "value", name)
         for table in CODES.values():
@@ -187,13 +198,13 @@ class Words:
         display(Markdown(f"> {sentence}"))
 
     def number(self, value, digits: int = 0) -> str:
-        if value is None or pd.isna(value):
+        if _missing(value):
             return "—"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, pattern)
 
     def percent(self, value, digits: int = 1) -> str:
-        if value is None or pd.isna(value):
+        if _missing(value):
             return "—"
         return format_percent(value, "#,##0." + "0" * digits + "%")
 
@@ -204,7 +215,7 @@ class Words:
         return _("%(start)s to %(end)s", start=date_text(start), end=date_text(end))
 
     def yes_no(self, value) -> str:
-        if value is None or pd.isna(value):
+        if _missing(value):
             return "—"
         return _("Yes") if value else _("No")
 
@@ -222,6 +233,8 @@ class Words:
         """``frame`` as a reader sees it: codes of the index (of kind ``index``) and columns
         (of kind ``columns``) by their labels, column names translated, numbers formatted
         (shares as percentages, money and other decimals with two places)."""
+        import pandas as pd
+
         shown = pd.DataFrame(index=frame.index)
         for name in frame.columns:
             values = frame[name]

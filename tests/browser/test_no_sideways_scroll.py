@@ -38,9 +38,30 @@ EVERYONE = [
     "/events",
     "/events/new",
     "/events/{event}",
+    "/events/{event}/guest-list",
     "/grid",
+    "/customers?sort=contact_oldest",
+    "/customers/{customer}?activity=edit#activity",
+    "/occasions",
+    "/prospects",
+    "/prospects/new",
+    "/opportunities",
+    "/opportunities/new",
+    "/pipeline",
+    "/approvals",
 ]
-MANAGERS = ["/followup", "/customers/import"]
+MANAGERS = [
+    "/followup",
+    "/customers/import",
+    "/customers/handover",
+    "/team",
+    "/dashboard",
+    "/dashboard/ranking",
+    "/experiments",
+    "/experiments/new",
+    "/pipeline/funnel",
+    "/reports",
+]
 ADMINS = [
     "/admin/staff",
     "/admin/staff/new",
@@ -51,6 +72,14 @@ ADMINS = [
     "/admin/settings",
     "/admin/matrix",
     "/admin/api-tokens",
+    "/admin/asset-tiers",
+    "/admin/event-types",
+    "/admin/churn-weights",
+    "/admin/sms-templates",
+    "/admin/sms-templates/new",
+    "/admin/products",
+    "/admin/products/new",
+    "/pipeline/probabilities",
 ]
 PAGES = {
     "alice": EVERYONE,
