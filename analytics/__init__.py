@@ -62,7 +62,13 @@ def __getattr__(name: str):
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'analytics' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"analytics.{module}"), name)
+    loaded = importlib.import_module(f"analytics.{module}")
+    # Bind every name of the part at once: importing ``analytics.effectiveness`` has just set
+    # the package's ``effectiveness`` to that module, which must stay the function.
+    for other, where in _WHERE.items():
+        if where == module:
+            globals()[other] = getattr(loaded, other)
+    return globals()[name]
 
 
 def period(start: str | date | None, end: str | date | None, today: date) -> tuple[date, date]:
