@@ -138,11 +138,11 @@ def _nullable_floor_sql(
     )
     none = f"{columns} WHERE {scope} AND {column} IS NULL"
     if among_none:
-        return f"{none} AND c.id {past} :cursor ORDER BY c.id {way} {limit}"
+        return f"{none} AND c.id {past} :cursor ORDER BY {column} {way}, c.id {way} {limit}"
     after = f" AND ({column}, c.id) {past} (:value, :cursor)" if cursor else ""
     valued = f"{columns} WHERE {scope} AND {column} IS NOT NULL{after}"
     valued += f" ORDER BY {column} {way}, c.id {way} {limit}"
-    none += f" ORDER BY c.id {way} {limit}"
+    none += f" ORDER BY {column} {way}, c.id {way} {limit}"
     return (
         f"SELECT * FROM (SELECT * FROM ({valued}) v UNION ALL SELECT * FROM ({none}) n) p "
         f"ORDER BY {by.column.key} IS NULL, {by.column.key} {way}, id {way} {limit}"

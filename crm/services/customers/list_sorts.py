@@ -125,7 +125,11 @@ def nullable_page(
     # "Not none" bounds the range on the side of the rows without a value (SQLite keeps
     # them first in an index, PostgreSQL last), the row comparison on the cursor's side.
     valued = listed.where(column.is_not(None)).order_by(*walked(column, key))
-    none = listed.where(column.is_(None)).order_by(*walked(key))
+    # The rest are ordered by (value, id) too, though every value is none: PostgreSQL does
+    # not take "IS NULL" for an equality when it matches an order to an index, so by id
+    # alone a generic plan (a statement prepared by the driver) walks the scope's whole
+    # (scope, id) index instead, filtering: 100,000 rows for a branch where all have one.
+    none = listed.where(column.is_(None)).order_by(*walked(column, key))
     mark = sa.bindparam("cursor")
     if cursor and among_none:
         none = none.where(past(key, mark))
