@@ -235,7 +235,8 @@ LUNAR_EVERY = 10
 def add_birthdays() -> int:
     """Give every customer a birth date, and one in ten a lunar birthday; returns rows set.
     Then settle the table as ``prepare`` leaves it."""
-    offset = (customer.c.id * BORN_STEP) % BORN_SPAN_DAYS
+    # The id is reduced first, so the product stays inside PostgreSQL's integer at any size.
+    offset = (customer.c.id % BORN_SPAN_DAYS) * BORN_STEP % BORN_SPAN_DAYS
     if db.engine.dialect.name == "sqlite":
         born = sa.func.date(BORN_FROM, "+" + sa.cast(offset, sa.String) + " days")
     else:

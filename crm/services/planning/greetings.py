@@ -133,16 +133,26 @@ def _same_slot(matches: sa.Subquery) -> sa.ColumnElement[bool]:
     )
 
 
-def _greet(occasion: str, select: sa.Select, costs: dict) -> int:
-    """Plan the greeting ``occasion`` for each (customer, day) ``select`` matches: a routine
-    SMS planned that day becomes it, else a new one is planned (unless that slot was taken)."""
+def _greet(occasion: str, select: sa.Select, costs: dict, days: tuple[date, date]) -> int:
+    """Plan the greeting ``occasion`` for each (customer, day) ``select`` matches, its days
+    within ``days`` (first, last): a routine SMS planned that day becomes it, else a new one
+    is planned (unless that slot was taken)."""
     matches = select.subquery()
     db.session.execute(
         sa.update(Experience)
         .where(
+            # The days bound the rows looked at to a range of (status, due_on): without
+            # them every planned experience of the bank was matched against the customers.
+            # The matches are read once, not per row (a correlated EXISTS over a DISTINCT
+            # made SQLite read every customer for every experience).
             Experience.status == ExperienceStatus.PLANNED,
+            Experience.due_on.between(*days),
+            Experience.category == Touchpoint.ROUTINE,
+            Experience.origin == PlanOrigin.CADENCE,
             Experience.occasion.is_(None),
-            sa.exists().where(_same_slot(matches)),
+            sa.tuple_(Experience.customer_id, Experience.due_on).in_(
+                sa.select(matches.c.customer_id, matches.c.due_on)
+            ),
         )
         .values(occasion=occasion, version=Experience.version + 1)
         .execution_options(synchronize_session=False)
@@ -245,10 +255,13 @@ def plan_greetings(
     planned = 0
     for season in seasons:
         for select in birthday_matches(season, where):
-            planned += _greet(BIRTHDAY, select, costs)
+            planned += _greet(BIRTHDAY, select, costs, (season[0], season[-1]))
     for day, festival in calendar.festivals_between(today, until):
-        planned += _greet(festival.value, _festival_matches(day, festival, where), costs)
+        planned += _greet(
+            festival.value, _festival_matches(day, festival, where), costs, (day, day)
+        )
     for season in seasons:
-        planned += _greet(POLICY_ANNIVERSARY, _anniversary_matches(season, where), costs)
+        matches = _anniversary_matches(season, where)
+        planned += _greet(POLICY_ANNIVERSARY, matches, costs, (season[0], season[-1]))
     # Converting a routine SMS adds none: the cap can only be passed by a new greeting.
     return planned, (_give_way(today, until, scope) if planned else 0)
