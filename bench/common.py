@@ -82,6 +82,10 @@ def throwaway_database(backend: str) -> Iterator[str]:
         server.stop()
 
 
+# The report every benchmark writes its section of. A run may write elsewhere first (--out),
+# to be merged by hand; the command a section names to rerun it always writes here.
+REPORT = Path("docs/performance.md")
+
 # --- the command line every benchmark shares ----------------------------------------------
 
 BACKENDS = ("sqlite", "postgresql")
@@ -109,7 +113,7 @@ def parse_args(
     parser.add_argument("--backends", type=_backends, default=list(backends))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
-    parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
+    parser.add_argument("--out", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     if any(getattr(args, name) < 1 for name in counts) or args.repeat < 1 or args.warmup < 0:
         parser.error(
@@ -118,7 +122,7 @@ def parse_args(
     sizes = " ".join(f"--{name} {getattr(args, name)}" for name in counts)
     args.command = (
         f".venv/bin/python -m {module} {sizes} --backends {','.join(args.backends)} "
-        f"--repeat {args.repeat} --warmup {args.warmup} --out {args.out}"
+        f"--repeat {args.repeat} --warmup {args.warmup} --out {REPORT}"
     )
     return args
 

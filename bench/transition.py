@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.quadrants import CAUSE_TYPE, QUADRANT_TYPE, QUADRANTS, transition_matrix
-from bench.common import write_section
+from bench.common import REPORT, write_section
 
 DEFAULT_EVENTS = 10_000_000
 DEFAULT_CUSTOMERS = 1_000_000
@@ -280,14 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
+    parser.add_argument("--out", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     if not 1 <= args.customers <= args.events or args.repeat < 1 or args.warmup < 0:
         parser.error("need 1 <= --customers <= --events, --repeat >= 1, --warmup >= 0")
     command = (
         f".venv/bin/python -m bench.transition --events {args.events} "
         f"--customers {args.customers} --repeat {args.repeat} --warmup {args.warmup} "
-        f"--out {args.out}"
+        f"--out {REPORT}"
     )
     run_benchmark(args.events, args.customers, args.repeat, args.out, command, args.warmup)
     print(f"Wrote {args.out}")

@@ -98,7 +98,17 @@ def grouped(
         .where(scope, QuadrantEvent.at < bounds[-1])
     )
     if windows is not None:
-        movers = sa.select(QuadrantEvent.customer_id).where(_within(QuadrantEvent.at, windows))
+        # The scope's own movers: the window's events of the whole bank are read by date and
+        # each checked against its customer, but only the scope's have their history read
+        # (a branch's dashboard once read the history of every mover of the bank).
+        # Its own tables, not the enclosing query's (correlate(None)): in SQL the innermost
+        # FROM names them.
+        movers = (
+            sa.select(QuadrantEvent.customer_id)
+            .join(Customer, Customer.id == QuadrantEvent.customer_id)
+            .where(scope, _within(QuadrantEvent.at, windows))
+            .correlate(None)
+        )
         inner = inner.where(QuadrantEvent.customer_id.in_(movers))
     events = inner.subquery()
     outer_keys = [events.c[k.key] for k in keys]

@@ -259,18 +259,10 @@ def hand_over(
     result.open_opportunities = opportunities.follow_customers(
         sa.select(Customer.id).where(chosen), receiver, now
     )
-    moved = db.session.execute(
-        sa.update(Customer)
-        .where(chosen)
-        .values(
-            owner_id=receiver.id,
-            branch_id=receiver.branch_id,
-            version=Customer.version + 1,
-            updated_at=now,
-        )
-        .returning(Customer.id, Customer.version)
-        .execution_options(synchronize_session=False)
-    ).all()
+    in_branch = Customer.branch_id == receiver.branch_id
+    moved = _move(sa.and_(chosen, in_branch), receiver, now)
+    if moved_branch:
+        moved += _move(sa.and_(chosen, ~in_branch), receiver, now, branch_id=receiver.branch_id)
     if not moved:
         raise InvalidInput({"": _l("No customers of %(name)s match.", name=giver.display_name)})
     result.customers = len(moved)
@@ -294,6 +286,19 @@ def hand_over(
     db.session.expire_all()  # the ORM's customers, call-backs and staff are as written now
     _notify(actor, result, now)
     return result
+
+
+def _move(which: sa.ColumnElement[bool], receiver: Staff, now: datetime, **values) -> list:
+    """Give ``which`` customers to ``receiver``: (id, version) of each. The branch is set only
+    where it changes (``values``): SQLite rewrites the entries of every index on a column an
+    UPDATE sets, changed or not, and a branch has many (its lists and their sorts)."""
+    return db.session.execute(
+        sa.update(Customer)
+        .where(which)
+        .values(owner_id=receiver.id, version=Customer.version + 1, updated_at=now, **values)
+        .returning(Customer.id, Customer.version)
+        .execution_options(synchronize_session=False)
+    ).all()
 
 
 def _audit_rows(actor, giver, receiver, moved, moved_branch, now):
