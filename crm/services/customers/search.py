@@ -179,12 +179,15 @@ def _probe(
     if values is None:
         return NO_MATCH
     connection = db.session.connection()
-    found = connection.execute(_count_statement(kind), values).scalar_one()
+    # The limit is a parameter, not built into the cached statements, so they always probe
+    # as far as WALK_ABOVE says now.
+    probe = {**values, "probe_limit": WALK_ABOVE + 1}
+    found = connection.execute(_count_statement(kind), probe).scalar_one()
     if found > WALK_ABOVE:
         return Resolved(walk + also, values)
     if not found:
         return NO_MATCH
-    ids = connection.execute(_probe_statement(kind), values).scalars().all()
+    ids = connection.execute(_probe_statement(kind), probe).scalars().all()
     # PostgreSQL takes the ids as one array: a page among 5,000 ids took 20 ms with each id a
     # parameter of its own (sent, parsed and planned one by one), 4 ms with one array.
     among = "search_id_array" if connection.dialect.name == "postgresql" else "search_ids"
@@ -193,7 +196,7 @@ def _probe(
 
 def _matching_ids(*conditions) -> sa.Select:
     # The limit is written into the SQL, as the page size is (customer_list._page_statement).
-    limit = sa.bindparam("probe_limit", WALK_ABOVE + 1, literal_execute=True)
+    limit = sa.bindparam("probe_limit", type_=sa.Integer, literal_execute=True)
     return sa.select(Customer.id).where(*conditions).limit(limit)
 
 
