@@ -19,7 +19,9 @@ class QuadrantEvent(Base):
     __table_args__ = (
         # "Quadrant as of D" reads the latest event per customer at or before D.
         sa.Index("ix_quadrant_event_customer_id_at", "customer_id", "at"),
-        sa.Index("ix_quadrant_event_at", "at"),
+        # By date, with the customer: a branch's dashboard checks the days not yet stored
+        # against its customers from this index alone (migration 0024).
+        sa.Index("ix_quadrant_event_at_customer_id", "at", "customer_id"),
         # The dashboard's as-of figures read every event of a branch's customers in customer
         # and time order with what each moved and held: this index alone, neither table nor
         # sort (crm.services.management.dashboard, migration 0018).

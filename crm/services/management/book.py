@@ -74,7 +74,7 @@ def grouped(
 
     With ``windows``, only the events dated within them, each still knowing the event before
     it: the window function then reads only the customers with an event in them, by
-    ``ix_quadrant_event_at``, instead of every customer of the scope."""
+    ``ix_quadrant_event_at_customer_id``, instead of every customer of the scope."""
     order = (QuadrantEvent.at, QuadrantEvent.id)
     window = {"partition_by": QuadrantEvent.customer_id, "order_by": order}
     assets_type = QuadrantEvent.liquid_assets.type
