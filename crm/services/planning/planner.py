@@ -285,6 +285,7 @@ def plan_contacts(
         if progress:
             progress(end - low + 1, high - low + 1)
         start = end + 1
+    _recount_experiences(summary.planned)
     # Nothing but SMS on a public holiday: to the working day before (planning.holidays).
     holidays.move_off_holidays(today, until, scope)
     # Greetings on the customers' occasions, within the weekly cap (planning.greetings).
@@ -300,6 +301,21 @@ def plan_contacts(
     if commit:
         db.session.commit()
     return summary
+
+
+def _recount_experiences(planned: int) -> None:
+    """After planning more than a tenth of the experiences PostgreSQL last counted (a bank's
+    first plan, or a new cadence), count them again before the occasions' statements read
+    them. Left to the background's next pass, a first plan's greetings were planned against
+    an experience table PostgreSQL still took for empty: a search of the whole table per
+    customer, 170 s instead of 6 s at 200,000 customers."""
+    if db.engine.dialect.name != "postgresql" or not planned:
+        return
+    counted = db.session.execute(
+        sa.text("SELECT reltuples FROM pg_class WHERE oid = 'experience'::regclass")
+    ).scalar()
+    if planned > 0.1 * max(counted or 0, 0):
+        db.session.execute(sa.text("ANALYZE experience"))
 
 
 def horizon(today: date | None = None) -> date:
