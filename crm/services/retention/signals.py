@@ -176,10 +176,15 @@ def days_between(later: sa.ColumnElement, earlier: sa.ColumnElement) -> sa.Colum
     return later - earlier
 
 
-def _date_of(at: sa.ColumnElement) -> sa.ColumnElement:
+def _business_day_of(at: sa.ColumnElement, day: date) -> sa.ColumnElement:
+    """The business's day (in its zone, as ``local_today`` counts) of the instant ``at``:
+    its UTC date is the day before from midnight to 08:00 in Beijing. SQLite adds the
+    zone's offset as of ``day`` (exact for a zone without daylight saving, as China's)."""
+    zone = business_zone()
     if db.engine.dialect.name == "sqlite":
-        return sa.func.date(at)
-    return sa.cast(at, sa.Date)
+        offset = int(day_end(day).utcoffset().total_seconds())
+        return sa.func.date(at, f"{offset:+d} seconds")
+    return sa.cast(sa.func.timezone(zone.key, at), sa.Date)
 
 
 def value_after(field: str, after: datetime, name: str) -> sa.Subquery:
@@ -323,7 +328,7 @@ def figures(day: date, *, as_of_now: bool = False) -> sa.Select:
         assets_now = sa.func.coalesce(_as_number(assets_at.c.value), assets_now)
         not_lost = sa.or_(not_lost, Customer.lost_on > _day(day))
 
-    opened = _date_of(Customer.created_at)
+    opened = _business_day_of(Customer.created_at, day)
     then = sa.func.coalesce(_as_number(assets_then.c.value), assets_now)
     will_drop = sa.func.coalesce(_as_number(will_then.c.value), will_now) - will_now
     figure = {
