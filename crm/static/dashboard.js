@@ -57,8 +57,14 @@
     spec.data.forEach(function (cell) { highest = Math.max(highest, cell[2]); });
     return {
       tooltip: { position: "top", confine: true },
-      grid: { left: 8, right: 16, top: 24, bottom: 56, containLabel: true },
-      xAxis: Object.assign(axisCategory(spec.x, spec.x_name), { splitArea: { show: true } }),
+      // Room above the grid for the rows' axis name (moved from) and below it for the
+      // columns' (moved to), under their labels: containLabel leaves axis names out.
+      grid: { left: 8, right: 16, top: 40, bottom: 80, containLabel: true },
+      xAxis: Object.assign(axisCategory(spec.x, spec.x_name), {
+        splitArea: { show: true },
+        nameLocation: "middle",
+        nameGap: 28,
+      }),
       yAxis: Object.assign(axisCategory(spec.y, spec.y_name), { splitArea: { show: true } }),
       visualMap: {
         min: 0,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from crm.services.followup import targets
 from crm.services.management.dashboard import QUADRANTS, Board
@@ -47,8 +48,8 @@ def charts(board: Board) -> dict[str, dict]:
             "kind": "heatmap",
             "x": names,
             "y": names,
-            "x_name": _("To"),
-            "y_name": _("From"),
+            "x_name": pgettext("quadrant move", "To"),
+            "y_name": pgettext("quadrant move", "From"),
             "series_name": _("Moves"),
             "data": [
                 [j, i, moves[source][target]]
