@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: migrate, load the demo bank into an empty database, print the logins, then run
-# the scheduler and serve.
+# `make run`: migrate, load the demo bank with a few months of simulated history into an empty
+# database, print the logins, then run the scheduler and serve.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -8,7 +8,7 @@ PORT="${PORT:-5000}"
 export FLASK_APP=wsgi
 
 "$BIN/flask" db upgrade
-"$BIN/flask" crm demo --if-empty --customers "${DEMO_CUSTOMERS:-1000}"
+"$BIN/flask" crm demo --if-empty --customers "${DEMO_CUSTOMERS:-1000}" --months "${DEMO_MONTHS:-3}"
 "$BIN/flask" crm plan
 "$BIN/flask" crm maturity-scan
 echo

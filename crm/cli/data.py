@@ -24,9 +24,17 @@ if TYPE_CHECKING:
 @click.command("demo")
 @click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--seed", default=2026, show_default=True, type=int)
+@click.option(
+    "--months",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 120),
+    help="Give the bank that many months of simulated history up to yesterday (experiences "
+    "held, SMS sent, call-backs, moves between quadrants), as `flask crm simulate` does.",
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
 @with_appcontext
-def demo_command(customers: int, seed: int, if_empty: bool):
+def demo_command(customers: int, seed: int, months: int, if_empty: bool):
     """Fill an empty database with a demo bank."""
     if not demo.database_is_empty():
         if if_empty:
@@ -35,6 +43,9 @@ def demo_command(customers: int, seed: int, if_empty: bool):
         raise click.ClickException(
             _("The database already has data; demo data goes into an empty one.")
         )
+    if months:
+        _simulate(months, seed, customers)
+        return
     summary = demo.generate(customers=customers, seed=seed)
     db.session.commit()
     click.echo(
@@ -80,22 +91,32 @@ def simulate_command(months: int, seed: int, customers: int, start, effects_path
     """Fill an empty database with months of simulated history: the demo bank, then every
     day lived by the real planner, dispatcher, staff actions and follow-up (deterministic per
     seed; SMS go to the console provider)."""
-    from crm.services.simulation import run, truth
+    from crm.services.simulation import truth
 
     try:
         effects = truth.read_effects(effects_path) if effects_path else None
+    except truth.EffectsRefused as error:
+        raise click.ClickException(str(error)) from error
+    _simulate(months, seed, customers, start.date() if start else None, effects)
+
+
+def _simulate(months: int, seed: int, customers: int, start=None, effects=None) -> None:
+    """Live ``months`` of history into this empty database, and say what was made."""
+    from crm.services.simulation import run
+
+    try:
         summary = with_progress(
             _("Simulating"),
             lambda progress: run.simulate(
                 months,
                 seed,
                 customers=customers,
-                start=start.date() if start else None,
+                start=start,
                 progress=progress,
                 effects=effects,
             ),
         )
-    except (run.SimulationRefused, truth.EffectsRefused) as error:
+    except run.SimulationRefused as error:
         raise click.ClickException(str(error)) from error
     click.echo(
         _(

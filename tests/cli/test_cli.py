@@ -147,3 +147,31 @@ def test_the_demo_bank_has_prospects_and_a_pipeline_at_every_open_stage(app, run
     assert stages == set(OPEN_STAGES)
     statuses = set(db.session.scalars(sa.select(Prospect.status)))
     assert statuses == {ProspectStatus.NEW, ProspectStatus.CONTACTED, ProspectStatus.QUALIFIED}
+
+
+def test_demo_with_months_gives_the_bank_a_history_up_to_yesterday(runner, app, monkeypatch):
+    from datetime import timedelta
+
+    from crm.core.clock import local_today
+    from crm.models import Experience
+    from crm.models.enums import ExperienceStatus
+
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    result = runner.invoke(args=["crm", "demo", "--customers", "40", "--months", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Simulated" in result.output
+    yesterday = local_today() - timedelta(days=1)
+    held = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(Experience.held_on)).where(
+            Experience.status == ExperienceStatus.DONE
+        )
+    ).one()
+    assert held[0] > 0 and held[1] <= yesterday
+    # The list shows when each was last contacted: not every customer "never contacted".
+    contacted = db.session.scalar(
+        sa.select(sa.func.count()).where(Customer.last_contact_on.is_not(None))
+    )
+    assert contacted > 0
+    # …and the demo still only fills an empty database.
+    again = runner.invoke(args=["crm", "demo", "--months", "1", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output

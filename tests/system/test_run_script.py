@@ -1,6 +1,7 @@
-"""`make run`'s script on an empty database: it migrates, loads the demo bank, serves,
-and the demo logins it prints work against the real server (gunicorn, CSRF on). The scheduler
-runs beside the web server (one of it: the web workers start none), and Ctrl-C stops both."""
+"""`make run`'s script on an empty database: it migrates, loads the demo bank with a lived
+history, serves, and the demo logins it prints work against the real server (gunicorn, CSRF
+on). The scheduler runs beside the web server (one of it: the web workers start none), and
+Ctrl-C stops both."""
 
 import http.cookiejar
 import os
@@ -31,6 +32,7 @@ def test_run_script_serves_the_demo_bank(tmp_path):
         "PORT": str(port),
         "CRM_DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
         "DEMO_CUSTOMERS": "40",
+        "DEMO_MONTHS": "1",
         "WEB_WORKERS": "1",
         "LANG": "C.UTF-8",
         "CRM_SMS_INBOUND_TOKEN": "inbound-s3cret-token",
@@ -118,8 +120,13 @@ def test_run_script_serves_the_demo_bank(tmp_path):
         try:
             with engine.connect() as conn:
                 expires = conn.exec_driver_sql("SELECT expires_at FROM scheduler_lease").scalar()
+                held = conn.exec_driver_sql(
+                    "SELECT count(*) FROM experience WHERE status = 'done'"
+                ).scalar()
         finally:
             engine.dispose()
+        # The demo bank came with a month lived: experiences were held and recorded.
+        assert held > 0
         # The scheduler handed its lease over as it stopped.
         assert datetime.fromisoformat(expires).replace(tzinfo=UTC) <= datetime.now(UTC)
     finally:

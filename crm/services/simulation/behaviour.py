@@ -33,7 +33,7 @@ from crm.models.enums import (
 from crm.services.customers import dossier, willingness
 from crm.services.experiences import plans, recording
 from crm.services.followup import calls, complaints
-from crm.services.outreach import sms_replies
+from crm.services.outreach import inbox, sms_replies
 from crm.services.planning import matrix
 from crm.services.simulation import model, people, truth
 from crm.services.simulation.world import World
@@ -352,3 +352,11 @@ def opt_out(customer_id: int, counts: Counter) -> None:
     """The customer replies "R" to stop marketing SMS."""
     phone = db.session.scalar(sa.select(Customer.phone).where(Customer.id == customer_id))
     attempt(lambda: sms_replies.record_reply(phone, "R"), counts, "opt_outs")
+
+
+def read_notifications(now) -> None:
+    """The staff read their notifications before they leave: a history lived without it
+    would greet everyone with months of reminders still unread."""
+    for member in db.session.scalars(sa.select(Staff).where(Staff.is_active_account.is_(True))):
+        inbox.mark_read(member, now=now)
+    db.session.commit()

@@ -24,7 +24,7 @@ A day, in the business's zone (the scheduler's times where it runs the job):
   times a revised asset figure), plan an occasional discretionary one, make call-backs up to
   the daily quota, open and answer complaints, re-assess willingness, revise dossiers, open
   dossiers for referred customers; customers reply "R" to opt out now and then, and some
-  leave (``attrition``), marked lost by their owners.
+  leave (``attrition``), marked lost by their owners; 17:30 the staff read their notifications.
 """
 
 from __future__ import annotations
@@ -141,3 +141,5 @@ def live_day(world: World, day: date, counts: Counter) -> None:
         behaviour.answer_complaints(world, day, counts)
     with world.at(day, time(16, 0)) as now:
         reminders.send_visit_reminders(day, now=now)
+    with world.at(day, time(17, 30)) as now:
+        behaviour.read_notifications(now)
