@@ -104,7 +104,6 @@ def test_silence_shows_from_90_days_without_positive_contact(customer, opened, e
         assert words(customer) == [f"no positive contact for {opened} days"]
 
 
-
 def test_silence_counts_days_of_the_business_calendar_after_midnight_in_beijing(customer):
     # 01:00 in Beijing is still the day before in UTC: the dossier opened at 02:00 Beijing
     # time 90 days ago is 90 days silent, not 91 (its UTC date is a day earlier).
@@ -116,6 +115,7 @@ def test_silence_counts_days_of_the_business_calendar_after_midnight_in_beijing(
     db.session.refresh(customer)
     reasons_by_code = {code: figure for code, _, figure in customer.churn_reasons}
     assert reasons_by_code.get("silence") == 90
+
 
 def test_a_liked_experience_ends_the_silence_and_others_do_not(customer):
     customer.created_at = at_days_ago(400)
