@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from crm.cli.terminal import fail, with_progress
 from crm.core.inputs import InvalidInput
@@ -19,6 +20,37 @@ from crm.services.simulation import demo
 if TYPE_CHECKING:
     from crm.models import Staff
     from crm.services.transfer.report import Report
+
+
+# What the simulator counts (crm/services/simulation), in the reader's words; a refused or
+# stale action counts under its name with "_refused" or "_stale".
+SIMULATED = {
+    "callback_tasks": _l("call-back tasks opened"),
+    "callbacks": _l("call-backs made"),
+    "complaints_answered": _l("complaints answered"),
+    "complaints_opened": _l("complaints opened"),
+    "customers_lost": _l("customers lost"),
+    "discretionary_planned": _l("experiences planned by hand"),
+    "dossier_revisions": _l("dossiers revised"),
+    "experiences_recorded": _l("experiences recorded"),
+    "no_shows": _l("no-shows"),
+    "opt_outs": _l("SMS opt-outs"),
+    "planned": _l("experiences planned"),
+    "reassessments": _l("willingness reassessed"),
+    "referrals": _l("referrals"),
+    "sms_sent": _l("SMS sent"),
+}
+
+
+def _simulated(name: str) -> str:
+    for suffix, words in (
+        ("_refused", _l("%(what)s, refused")),
+        ("_stale", _l("%(what)s, refused as the dossier had changed")),
+    ):
+        if name.endswith(suffix):
+            what = name.removesuffix(suffix)
+            return str(words) % {"what": SIMULATED.get(what, what.replace("_", " "))}
+    return str(SIMULATED.get(name, name.replace("_", " ")))
 
 
 @click.command("demo")
@@ -128,7 +160,7 @@ def _simulate(months: int, seed: int, customers: int, start=None, effects=None) 
         )
     )
     for name, count in sorted(summary.counts.items()):
-        click.echo(f"  {name.replace('_', ' ')}: {count}")
+        click.echo("  " + _("%(what)s: %(count)d", what=_simulated(name), count=count))
     for category, (held, points) in summary.ledger.totals().items():
         click.echo(
             _(
