@@ -149,7 +149,10 @@ def _insert(experiment: Experiment, today: date, held_out) -> int:
         chosen.c.willingness,
         chosen.c.age,
         sa.literal(today, sa.Date),
-    )
+    ).order_by(chosen.c.customer_id)
+    # Rows in the key's order (the window hands them over by stratum and hash): written
+    # in a random order, each lands on another page of the table's key, which at a million
+    # customers made the start 2.7 times a bulk insert on SQLite.
     table = ExperimentAssignment.__table__
     result = db.session.execute(
         table.insert().from_select([table.c[n] for n in COLUMNS], rows),
