@@ -209,6 +209,6 @@ def test_the_command_simulates_and_says_what_happened(sim_app, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     assert "over 8 customers" in result.output
-    assert "sms sent:" in result.output
+    assert "SMS sent:" in result.output
     yesterday = clock.local_today() - timedelta(days=1)
     assert f"to {yesterday.isoformat()})" in result.output

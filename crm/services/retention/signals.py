@@ -177,14 +177,10 @@ def days_between(later: sa.ColumnElement, earlier: sa.ColumnElement) -> sa.Colum
 
 
 def _business_day_of(at: sa.ColumnElement, day: date) -> sa.ColumnElement:
-    """The business's day (in its zone, as ``local_today`` counts) of the instant ``at``:
-    its UTC date is the day before from midnight to 08:00 in Beijing. SQLite adds the
-    zone's offset as of ``day`` (exact for a zone without daylight saving, as China's)."""
-    zone = business_zone()
-    if db.engine.dialect.name == "sqlite":
-        offset = int(day_end(day).utcoffset().total_seconds())
-        return sa.func.date(at, f"{offset:+d} seconds")
-    return sa.cast(sa.func.timezone(zone.key, at), sa.Date)
+    """The business's day of ``at`` (its UTC date is a day early 00:00–08:00 in Beijing)."""
+    if db.engine.dialect.name == "sqlite":  # the zone's offset on ``day``: exact without DST
+        return sa.func.date(at, f"{day_end(day).utcoffset().total_seconds():+.0f} seconds")
+    return sa.cast(sa.func.timezone(business_zone().key, at), sa.Date)
 
 
 def value_after(field: str, after: datetime, name: str) -> sa.Subquery:
