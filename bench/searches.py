@@ -178,6 +178,7 @@ COUNTED = {
     WALKS["name"]: "c.name >= :lo AND c.name < :hi",
     WALKS["spelled"]: "(c.name_pinyin >= :lo AND c.name_pinyin < :hi "
     "OR c.name_initials >= :lo AND c.name_initials < :hi)",
+    WALKS["tail3"]: "c.phone_last4 IN ({last4s})",
 }
 WALKED = {"name_walk", "spelling_walk", "phone_end"}  # the search's conditions that walk
 FAMILY = {
@@ -200,7 +201,7 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
     own = staff.role == Role.STAFF
     params: dict[str, object] = {"me": staff.id, "number": q, "lo": q, "n": len(q)}
     scope = "c.owner_id = :me AND " if own else ""
-    where = None
+    where, last4s = None, ""
     if kind in ("policy", "tail4"):  # both could be policy numbers
         holder = _run(connection, HOLDER_SQL.format(scope=" AND c.owner_id = :me" * own), params)
         if holder:
@@ -228,7 +229,7 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
                 where = f"c.id IN ({', '.join(f':id{n}' for n in range(len(ids)))})"
     if where is None:
         return []
-    counted = f"{scope}{COUNTED.get(where, where)}"
+    counted = f"{scope}{COUNTED.get(where, where).format(last4s=last4s)}"
     _run(connection, COUNT_SQL.format(where=counted), params)
     rows = _run(connection, PAGE_SQL.format(scope=scope, where=where), params)
     if rows:

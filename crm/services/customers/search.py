@@ -125,10 +125,13 @@ def _phone(digits: str) -> Resolved:
         return Resolved(("phone_tail",), {"phone_last4": digits[-4:], "phone_tail": "%" + digits})
     if len(digits) == 4:
         return Resolved(("phone_last4",), {"phone_last4": digits})
-    ends = {"phone_tail": "%" + digits}
-    if len(digits) == 3:  # one of ten last-fours
-        last4s = [f"{d}{digits}" for d in range(10)]
-        return _probe("last4", {"last4s": last4s, **ends}, ("phone_end",))
+    # The last-fours these digits end (ten for three digits, a thousand for one): the list's
+    # count reads them off the index; checked row by row, a count of a tail shared by 10,000
+    # customers read the whole table (seconds at ten million).
+    last4s = [f"{n:0{4 - len(digits)}d}{digits}" for n in range(10 ** (4 - len(digits)))]
+    ends = {"last4s": last4s, "phone_tail": "%" + digits}
+    if len(digits) == 3:
+        return _probe("last4", ends, ("phone_end",))
     # One or two digits match a tenth or a hundredth of the bank: walking finds them at once.
     return Resolved(("phone_end",), ends)
 
@@ -244,6 +247,8 @@ def counted_condition(name: str) -> sa.ColumnElement[bool] | None:
                 _in_range(Customer.name_pinyin, "pinyin"),
                 _in_range(Customer.name_initials, "initials"),
             )
+        case "phone_end":
+            return Customer.phone_last4.in_(sa.bindparam("last4s", expanding=True))
     return condition(name)
 
 

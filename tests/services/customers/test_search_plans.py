@@ -148,6 +148,19 @@ def test_a_three_digit_phone_tail_reads_ten_keys_of_the_last_four(bank):
     assert all(not scans_customer(plan) for _, plan in plans), plans
 
 
+@pytest.mark.parametrize("tail", ["999", "99"])
+def test_a_common_phone_tail_is_counted_off_the_last_fours_index(bank, monkeypatch, tail):
+    monkeypatch.setattr(search, "WALK_ABOVE", 10)  # a tail shared by more than this walks
+    plans = plans_of(bank.admin, tail)
+    counts = [plan for statement, plan in plans if statement.startswith("SELECT count(*)")]
+    assert counts and all(
+        "ix_customer_phone_last4_id" in plan and not scans_customer(plan) for plan in counts
+    ), counts
+    shown = list_customers(bank.admin, CustomerFilters(q=tail))
+    assert shown.total == sum(1 for n in range(ROWS) if f"{n:08d}".endswith(tail))
+    assert shown.customers and all(c.phone.endswith(tail) for c in shown.customers)
+
+
 def test_a_common_prefix_walks_the_lists_index_newest_first(bank, backend, monkeypatch):
     monkeypatch.setattr(search, "WALK_ABOVE", 10)  # 王 is common enough to walk
     (_, count_plan), ids, (page, page_plan) = statements(plans_of(bank.admin, "王"))
