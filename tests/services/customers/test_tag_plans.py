@@ -150,7 +150,12 @@ def test_a_branchs_list_by_tag_walks_the_branchs_links_and_counts_them_alone(ban
     assert plans["ids"] == expected(tag, branch=bank.east) and plans["ids"]
     page, count = plans["page"], plans["count"]
     assert BRANCH_INDEX in page and BRANCH_INDEX in count, (page, count)
-    assert not sorts_or_scans(page), page
+    if tag == COMMON:
+        assert not sorts_or_scans(page), page
+    else:
+        # As the bank's: a rare tag's few links in the branch (46 here) may be read whole and
+        # put in order, never the customer table.
+        assert "SCAN customer " not in page and "Seq Scan on customer " not in page, page
     # The total reads the branch's links alone, no customer row (the slow count).
     assert not sorts_or_scans(count), count
     if backend == "sqlite":
