@@ -11,7 +11,14 @@ import pytest
 
 from crm.core.clock import local_today
 from crm.extensions import db
-from crm.models import Complaint, Experience, MaturityCallback, OutboxMessage, Policy
+from crm.models import (
+    AuditLog,
+    Complaint,
+    Experience,
+    MaturityCallback,
+    OutboxMessage,
+    Policy,
+)
 from crm.models.enums import (
     CallbackIntent,
     ChurnLevel,
@@ -308,3 +315,29 @@ def test_the_record_form_carries_the_thresholds_for_its_preview(world, auth):
     assert "%(old)s" in attributes["moves"] and "%(new)s" in attributes["moves"]
     # Without the script, the sentence says where the lines are.
     assert "¥800,000.00" in text_of(preview[2]) and "55" in text_of(preview[2])
+
+
+def test_a_changes_fields_are_named_in_the_forms_order_whatever_order_they_were_written(
+    busy, world, auth
+):
+    customer = busy["customer"]
+    for field in ("willingness", "occupation"):  # the reverse of the form's
+        db.session.add(
+            AuditLog(
+                actor_id=world.alice.id,
+                entity="customer",
+                entity_id=customer.id,
+                customer_id=customer.id,
+                action="update",
+                field=field,
+                version=customer.version + 1,
+            )
+        )
+    db.session.commit()
+    auth.login("alice")
+
+    page = auth.client.get(f"/customers/{customer.id}").get_data(as_text=True)
+
+    text = text_of(re.search(r'data-testid="activity">(.*?)</ol>', page, re.S)[1])
+    assert "意愿（0–100）、职业" not in text
+    assert text.count("客户档案 · 职业、意愿（0–100）") == 2, text
