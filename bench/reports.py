@@ -128,7 +128,7 @@ def add_history(log=print) -> dict[str, int]:
     quadrants = list(Quadrant)
     causes = [c for c in MoveCause if c != MoveCause.IMPORT]
     moves, experiences = [], []
-    for customer_id, quadrant, _owner, assets in people:
+    for customer_id, quadrant, owner_id, assets in people:
         if rng.random() < 0.1:
             target = rng.choice([q for q in quadrants if q != quadrant])
             moves.append(
@@ -152,6 +152,7 @@ def add_history(log=print) -> dict[str, int]:
             experiences.append(
                 {
                     "customer_id": customer_id,
+                    "owner_id": owner_id,
                     "category": category,
                     "status": ExperienceStatus.DONE,
                     "origin": PlanOrigin.CADENCE,

@@ -45,6 +45,7 @@ def give_the_branch_a_month(branch_id: int, today: date) -> int:
         Experience.__table__,
         [
             "customer_id",
+            "owner_id",
             "category",
             "status",
             "origin",
@@ -56,6 +57,7 @@ def give_the_branch_a_month(branch_id: int, today: date) -> int:
         ],
         sa.select(
             Customer.id,
+            Customer.owner_id,
             sa.literal("visit"),
             sa.case((held, "done"), else_="planned"),
             sa.literal("staff"),

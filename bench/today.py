@@ -108,6 +108,7 @@ def add_history(today: date) -> int:
     now = sa.literal(utcnow(), Experience.created_at.type)
     source = sa.select(
         Customer.id,
+        Customer.owner_id,
         category,
         sa.literal(ExperienceStatus.DONE.value),
         sa.literal(PlanOrigin.STAFF.value),
@@ -122,6 +123,7 @@ def add_history(today: date) -> int:
     )
     columns = [
         "customer_id",
+        "owner_id",
         "category",
         "status",
         "origin",

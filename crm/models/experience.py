@@ -51,11 +51,30 @@ class Experience(Base):
             "planned_cost",
             "actual_cost",
         ),
+        # The team page's counts of each staff member's experiences by status and due day,
+        # one index range a staff member however large their book (crm.services.management.team).
+        sa.Index(
+            "ix_experience_owner_id_status_due_on_category",
+            "owner_id",
+            "status",
+            "due_on",
+            "category",
+        ),
         sa.UniqueConstraint("group_event_id", "customer_id", name="uq_experience_invitation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id", ondelete="CASCADE"))
+    # The staff member answerable for it: the customer's owner while it is planned (a
+    # handover or any reassignment moves the planned ones with the customer), and whoever
+    # owned the customer when it was held, no-show or cancelled, so that a leaver's work stays
+    # theirs. Kept by the database (migration 0025's triggers), whoever writes the rows; bulk
+    # writers give it to spare the triggers a lookup a row.
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff.id"),
+        server_default=sa.FetchedValue(),
+        server_onupdate=sa.FetchedValue(),
+    )
     category: Mapped[Touchpoint] = mapped_column(
         enum_column(Touchpoint, "category"), sa.ForeignKey("touchpoint_category.key")
     )

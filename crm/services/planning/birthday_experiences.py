@@ -102,6 +102,7 @@ def _plan_season(
     offered = (
         sa.select(
             matches.c.customer_id,
+            Customer.owner_id,
             category.label("category"),
             on.label("due_on"),
             cost.label("cost"),
@@ -122,10 +123,11 @@ def _plan_season(
     taken = sa.orm.aliased(Experience)
     result = db.session.execute(
         sa.insert(Experience.__table__).from_select(
-            ["customer_id", "category", "status", "origin", "due_on"]
+            ["customer_id", "owner_id", "category", "status", "origin", "due_on"]
             + ["planned_cost", "created_at", "version", "occasion"],
             sa.select(
                 offered.c.customer_id,
+                offered.c.owner_id,
                 offered.c.category,
                 sa.literal(ExperienceStatus.PLANNED.value),
                 sa.literal(PlanOrigin.CADENCE.value),

@@ -77,8 +77,8 @@ def _greetable(quadrants: list, scope: sa.ColumnElement[bool] | None) -> list:
 
 
 def birthday_matches(days: list[date], where: list) -> list[sa.Select]:
-    """customer_id, quadrant, due_on (the birthday) of the customers ``where`` selects whose
-    birthday (solar or lunar) falls on one of ``days``."""
+    """customer_id, owner_id, quadrant, due_on (the birthday) of the customers ``where``
+    selects whose birthday (solar or lunar) falls on one of ``days``."""
     month, day = sa.extract("month", Customer.birth_date), sa.extract("day", Customer.birth_date)
     solar, solar_day = _keyed(
         (month, day), {key: d for d in days for key in birthdays.solar_keys_on(d)}
@@ -89,10 +89,20 @@ def birthday_matches(days: list[date], where: list) -> list[sa.Select]:
         {(k.month, k.day, k.leap): d for d in days for k in birthdays.lunar_keys_on(d)},
     )
     return [
-        sa.select(Customer.id.label("customer_id"), Customer.quadrant, solar_day.label("due_on"))
+        sa.select(
+            Customer.id.label("customer_id"),
+            Customer.owner_id,
+            Customer.quadrant,
+            solar_day.label("due_on"),
+        )
         .where(*where, Customer.birthday_is_lunar.is_(False), solar)
         .where(Customer.birth_date < solar_day),
-        sa.select(Customer.id.label("customer_id"), Customer.quadrant, lunar_day.label("due_on"))
+        sa.select(
+            Customer.id.label("customer_id"),
+            Customer.owner_id,
+            Customer.quadrant,
+            lunar_day.label("due_on"),
+        )
         .where(*where, Customer.birthday_is_lunar.is_(True), lunar)
         .where(sa.or_(Customer.birth_date.is_(None), Customer.birth_date < lunar_day)),
     ]
@@ -101,6 +111,7 @@ def birthday_matches(days: list[date], where: list) -> list[sa.Select]:
 def _festival_matches(day: date, festival: Festival, where: list) -> sa.Select:
     select = sa.select(
         Customer.id.label("customer_id"),
+        Customer.owner_id,
         Customer.quadrant,
         sa.literal(day, sa.Date).label("due_on"),
     ).where(*where)
@@ -116,7 +127,12 @@ def _anniversary_matches(days: list[date], where: list) -> sa.Select:
     month, day = sa.extract("month", Policy.start_date), sa.extract("day", Policy.start_date)
     started, on = _keyed((month, day), {key: d for d in days for key in birthdays.solar_keys_on(d)})
     return (
-        sa.select(Customer.id.label("customer_id"), Customer.quadrant, on.label("due_on"))
+        sa.select(
+            Customer.id.label("customer_id"),
+            Customer.owner_id,
+            Customer.quadrant,
+            on.label("due_on"),
+        )
         .join(Policy, Policy.customer_id == Customer.id)
         .where(*where, Policy.status == PolicyStatus.IN_FORCE, started)
         .where(sa.extract("year", Policy.start_date) < sa.extract("year", on))
@@ -165,13 +181,14 @@ def _greet(occasion: str, select: sa.Select, costs: dict, days: tuple[date, date
         ),
         else_=sa.literal(0, money),
     )
-    columns = ["customer_id", "category", "status", "origin", "due_on"]
+    columns = ["customer_id", "owner_id", "category", "status", "origin", "due_on"]
     columns += ["planned_cost", "created_at", "version", "occasion"]
     result = db.session.execute(
         sa.insert(Experience.__table__).from_select(
             columns,
             sa.select(
                 matches.c.customer_id,
+                matches.c.owner_id,
                 sa.literal(Touchpoint.ROUTINE.value),
                 sa.literal(ExperienceStatus.PLANNED.value),
                 sa.literal(PlanOrigin.CADENCE.value),

@@ -103,6 +103,7 @@ def _candidates(
         where.append(reachable_by_sms())
     anchors = sa.select(
         Customer.id.label("customer_id"),
+        Customer.owner_id,
         start.label("start"),
         # The limit may differ per asset tier (matrix.CostLimits).
         Customer.liquid_assets.label("assets"),
@@ -114,6 +115,7 @@ def _candidates(
     return (
         sa.select(
             anchors.c.customer_id,
+            anchors.c.owner_id,
             sa.literal(rule.category.value).label("category"),
             sa.literal(rule.quadrant.value).label("quadrant"),
             due.label("due_on"),
@@ -243,6 +245,7 @@ def plan_contacts(
         ranked = (
             sa.select(
                 candidates.c.customer_id,
+                candidates.c.owner_id,
                 candidates.c.category,
                 candidates.c.due_on,
                 candidates.c.cost,
@@ -257,6 +260,7 @@ def plan_contacts(
             sa.insert(Experience.__table__).from_select(
                 [
                     "customer_id",
+                    "owner_id",
                     "category",
                     "status",
                     "origin",
@@ -267,6 +271,7 @@ def plan_contacts(
                 ],
                 sa.select(
                     ranked.c.customer_id,
+                    ranked.c.owner_id,
                     ranked.c.category,
                     sa.literal(ExperienceStatus.PLANNED.value),
                     sa.literal(PlanOrigin.CADENCE.value),
