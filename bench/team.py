@@ -117,7 +117,12 @@ def measure_team(app, result: TeamResult, samples: int, log) -> None:
 
 def _settle(backend: str) -> None:
     if backend == "postgresql":
-        maintenance("VACUUM ANALYZE customer", "VACUUM ANALYZE audit_log", "CHECKPOINT")
+        maintenance(
+            "VACUUM ANALYZE customer",
+            "VACUUM ANALYZE experience",
+            "VACUUM ANALYZE audit_log",
+            "CHECKPOINT",
+        )
     else:
         db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.commit()
@@ -316,15 +321,18 @@ its docstring says what the bank holds and what is measured).
 
 {table}
 
-The team page reads each customer of the branch once, with their visits, events and services,
-from the index `ix_experience_customer_id_status_due_on_costs` alone (migration 0021: the
-customer, the status, the due day, the category and the costs, all the counts need, so no
-row of `experience` is read); its time still grows with the branch's size, one index probe a
-customer. The other statements are an index range each (call-backs by who recorded them,
+The team page counts each staff member's visits, events and services as one range of the
+index `ix_experience_owner_id_status_due_on_category` (migration 0025: each experience's own
+staff member, kept by the database), read alone, never a row of `experience` and never the
+customers: its time follows the branch's experiences of this week and month, not the size
+of its book. The other statements are an index range each (call-backs by who recorded them,
 complaints and churn risk by owner, sessions by staff).
 The handover's floor writes the audit rows with one
 `INSERT … SELECT`; the handover returns the moved ids and writes theirs by COPY (PostgreSQL)
-or executemany (SQLite), and also counts and moves the open work and notifies both.
+or executemany (SQLite), and also counts and moves the open work and notifies both. Both
+run on the same schema, so both pay migration 0025's trigger, which moves each customer's
+planned experiences to the new owner: the floor's bare `UPDATE` fires it as any change of
+owner does.
 
 Rerun: `{command}`
 """
