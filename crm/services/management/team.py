@@ -101,8 +101,9 @@ def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 
 
 def _member_ids() -> sa.BindParameter:
-    """The members' ids as read for the page's rows: the planner then knows how many of the
-    experiences are theirs and reads each one's range of the owner's index."""
+    """The members' ids as read for the page's rows, given as values: the database's query
+    planner then estimates their share of the experiences from its statistics and reads each
+    one's range of the owner's index (through the staff table it assumed the whole index)."""
     return sa.bindparam("ids", expanding=True)
 
 
