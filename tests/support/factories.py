@@ -34,3 +34,28 @@ def make_customer(owner: Staff, name: str, phone: str, **fields) -> Customer:
     )
     db.session.add(customer)
     return customer
+
+
+def customer_row(n: int, owner: Staff, created, **fields) -> dict:
+    """The n-th of a plan test's many customers, as a row for one bulk INSERT: ``客户{n}``,
+    phone ``+86137`` and n in eight digits, a develop customer of ``owner``; ``fields``
+    change any column."""
+    return {
+        "name": f"客户{n}",
+        "name_pinyin": f"kehu{n}",
+        "name_initials": "kh",
+        "phone": f"+86137{n:08d}",
+        "phone_last4": f"{n:08d}"[-4:],
+        "gender": "unspecified",
+        "liquid_assets": 0,
+        "willingness": 30,
+        "risk_level": "R1",
+        "quadrant": "develop",
+        "owner_id": owner.id,
+        "branch_id": owner.branch_id,
+        "sms_consent": False,
+        "version": 1,
+        "created_at": created,
+        "updated_at": created,
+        **fields,
+    }

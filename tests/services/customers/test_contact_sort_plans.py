@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.models import Customer
 from crm.services.customers.customer_list import CustomerFilters, list_customers
 from crm.services.customers.list_sorts import SORTS
+from tests.support.factories import customer_row
 
 ROWS = 20_000
 DAY = date(2026, 11, 23)
@@ -33,26 +34,13 @@ def bank(world):
     for n in range(ROWS):
         owner = world.alice if n % 50 in (1, 3, 5) else world.carol if n % 3 == 0 else world.bob
         rows.append(
-            {
-                "name": f"客户{n}",
-                "name_pinyin": f"kehu{n}",
-                "name_initials": "kh",
-                "phone": f"+86137{n:08d}",
-                "phone_last4": f"{n:08d}"[-4:],
-                "gender": "unspecified",
-                "liquid_assets": 0,
-                "willingness": 30,
-                "risk_level": "R1",
-                "quadrant": "develop",
-                "owner_id": owner.id,
-                "branch_id": owner.branch_id,
-                "sms_consent": False,
-                "version": 1,
-                "created_at": world.alice.created_at,
-                "updated_at": world.alice.created_at,
-                "last_contact_on": None if n % 5 == 0 else DAY - timedelta(days=n * 7919 % 730),
-                "next_planned_on": None if n % 5 in (1, 2) else DAY + timedelta(n * 104729 % 90),
-            }
+            customer_row(
+                n,
+                owner,
+                world.alice.created_at,
+                last_contact_on=None if n % 5 == 0 else DAY - timedelta(days=n * 7919 % 730),
+                next_planned_on=None if n % 5 in (1, 2) else DAY + timedelta(n * 104729 % 90),
+            )
         )
     db.session.execute(sa.insert(Customer.__table__), rows)
     db.session.commit()

@@ -17,6 +17,7 @@ from crm.models.spelling import spell
 from crm.services.customers import search
 from crm.services.customers.customer_list import CustomerFilters, list_customers
 from crm.services.simulation import people as demo_people
+from tests.support.factories import customer_row
 
 ROWS = 20_000
 
@@ -32,24 +33,14 @@ def bank(world):
         name = "仇英华" if n == ROWS // 2 + 1 else demo_people.full_name(rng)
         pinyin, initials = spell(name)
         rows.append(
-            {
-                "name": name,
-                "name_pinyin": pinyin,
-                "name_initials": initials,
-                "phone": f"+86137{n:08d}",
-                "phone_last4": f"{n:08d}"[-4:],
-                "gender": "unspecified",
-                "liquid_assets": 0,
-                "willingness": 30,
-                "risk_level": "R1",
-                "quadrant": "develop",
-                "owner_id": owner.id,
-                "branch_id": owner.branch_id,
-                "sms_consent": False,
-                "version": 1,
-                "created_at": world.alice.created_at,
-                "updated_at": world.alice.created_at,
-            }
+            customer_row(
+                n,
+                owner,
+                world.alice.created_at,
+                name=name,
+                name_pinyin=pinyin,
+                name_initials=initials,
+            )
         )
     db.session.execute(sa.insert(Customer.__table__), rows)
     db.session.commit()

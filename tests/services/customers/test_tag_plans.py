@@ -18,6 +18,7 @@ from crm.extensions import db
 from crm.models import Customer, Tag, customer_tag
 from crm.services.customers import tags
 from crm.services.customers.customer_list import CustomerFilters, list_customers
+from tests.support.factories import customer_row
 
 ROWS = 20_000
 COMMON, RARE = "高净值", "退休"  # on one customer in five, and two in five hundred
@@ -33,26 +34,7 @@ def bank(world):
     rows = []
     for n in range(ROWS):
         owner = world.alice if n % 50 == 1 else world.carol if n % 3 == 0 else world.bob
-        rows.append(
-            {
-                "name": f"客户{n}",
-                "name_pinyin": f"kehu{n}",
-                "name_initials": "kh",
-                "phone": f"+86137{n:08d}",
-                "phone_last4": f"{n:08d}"[-4:],
-                "gender": "unspecified",
-                "liquid_assets": 0,
-                "willingness": 30,
-                "risk_level": "R1",
-                "quadrant": "develop",
-                "owner_id": owner.id,
-                "branch_id": owner.branch_id,
-                "sms_consent": False,
-                "version": 1,
-                "created_at": world.alice.created_at,
-                "updated_at": world.alice.created_at,
-            }
-        )
+        rows.append(customer_row(n, owner, world.alice.created_at))
     db.session.execute(sa.insert(Customer.__table__), rows)
     common, rare = Tag(name=COMMON), Tag(name=RARE)
     others = [Tag(name=f"其他{n}") for n in range(OTHER_TAGS)]

@@ -16,7 +16,7 @@ from crm.extensions import db
 from crm.models import Customer, Experience
 from crm.models.enums import Role
 from crm.services.management import team
-from tests.support.factories import make_staff
+from tests.support.factories import customer_row, make_staff
 
 CUSTOMERS = 20_000
 EXPERIENCES_EACH = 5
@@ -36,24 +36,7 @@ def _bank(world):
     rows = []
     for n in range(CUSTOMERS):
         owner = world.alice if n % 50 == 1 else world.bob if n % 20 == 2 else west[n % WEST_STAFF]
-        rows.append(
-            {
-                "name": f"客户{n}",
-                "phone": f"+86137{n:08d}",
-                "phone_last4": f"{n:08d}"[-4:],
-                "gender": "unspecified",
-                "liquid_assets": 0,
-                "willingness": 30,
-                "risk_level": "R1",
-                "quadrant": "develop",
-                "owner_id": owner.id,
-                "branch_id": owner.branch_id,
-                "sms_consent": False,
-                "version": 1,
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
+        rows.append(customer_row(n, owner, created))
     db.session.execute(sa.insert(Customer.__table__), rows)
     today = local_today()
     for k in range(EXPERIENCES_EACH):
