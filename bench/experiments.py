@@ -113,7 +113,7 @@ def create_experiment():
 
 ASSIGNMENT_NAMES = [
     "experiment_id", "customer_id", "arm", "quadrant", "branch_id", "liquid_assets",
-    "willingness", "age", "assigned_on",
+    "willingness", "age", "assigned_on", "spent",
 ]  # fmt: skip
 
 
@@ -130,6 +130,7 @@ def time_assignment(experiment) -> tuple[float, int]:
     from crm.services.experiments import assignment
 
     _clear(experiment.id)
+    experiment.started_on = START  # as a start sets it before assigning (its window's start)
     started = time.perf_counter()
     assigned = assignment.assign_at_start(experiment, START)
     db.session.commit()

@@ -93,6 +93,14 @@ class ExperimentAssignment(Base):
     __table_args__ = (
         # The planner's question: is this customer held out of a running experiment?
         sa.Index("ix_experiment_assignment_customer_id_arm", "customer_id", "arm"),
+        # The report's groups (arm, quadrant) read in the index's order, with no sort of
+        # every customer; the planner's holdout list one range.
+        sa.Index(
+            "ix_experiment_assignment_experiment_id_arm_quadrant",
+            "experiment_id",
+            "arm",
+            "quadrant",
+        ),
     )
 
     experiment_id: Mapped[int] = mapped_column(
@@ -110,6 +118,11 @@ class ExperimentAssignment(Base):
     willingness: Mapped[int] = mapped_column(sa.Integer)
     age: Mapped[int | None] = mapped_column(sa.SmallInteger)
     assigned_on: Mapped[date] = mapped_column(sa.Date)
+    # What the customer's held experiences (and no-shows) within the experiment's window
+    # cost: kept by the database as experiences are written (migration 0026), counted
+    # afresh at assignment and at a stop, so the report reads a column rather than every
+    # experience of the window.
+    spent: Mapped[Decimal] = mapped_column(Money, server_default=sa.text("0"))
 
 
 class ExperimentContamination(Base):

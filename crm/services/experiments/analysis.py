@@ -29,9 +29,8 @@ from crm.models.experiment import (
     Metric,
 )
 from crm.services.experiments import assignment, design, outcomes
-from crm.services.experiments.outcomes import ArmTotals
+from crm.services.experiments.outcomes import BINARY, ArmTotals
 
-BINARY = frozenset({Metric.UPWARD_MOVE, Metric.POLICY_BOUGHT, Metric.LOST})
 CONFIDENCE = 0.95
 PER_SPENT = Decimal("10000")
 WALD = "wald"
@@ -191,7 +190,7 @@ def _standardised(treatment: outcomes.Covariate, holdout: outcomes.Covariate) ->
     return (treatment.mean - holdout.mean) / pooled
 
 
-def balance(experiment: Experiment) -> list[BalanceRow]:
+def balance(covariates: dict[str, dict[Arm, outcomes.Covariate]]) -> list[BalanceRow]:
     """The pre-period covariates per arm, with their standardised differences."""
     return [
         BalanceRow(
@@ -200,7 +199,7 @@ def balance(experiment: Experiment) -> list[BalanceRow]:
             holdout=arms[Arm.HOLDOUT].mean,
             standardised_difference=_standardised(arms[Arm.TREATMENT], arms[Arm.HOLDOUT]),
         )
-        for name, arms in outcomes.covariates(experiment).items()
+        for name, arms in covariates.items()
     ]
 
 
@@ -221,15 +220,15 @@ def contamination_count(experiment_id: int) -> int:
     )
 
 
-def report(experiment: Experiment, today: date | None = None, *, final: bool = False) -> Report:
+def report(experiment: Experiment, today: date | None = None) -> Report:
     """The experiment's report as of ``today``. Before the horizon of a running experiment
-    only the counts (unless ``final``); a stopped one over its shortened window, saying so."""
+    only the counts; a stopped one over its shortened window, saying so."""
     today = today or local_today()
     end = window_end(experiment, today)
     horizon = design.horizon_end(experiment)
     reached = end is not None and horizon is not None and end >= horizon
     stopped = experiment.status in (ExperimentStatus.STOPPED, ExperimentStatus.ANALYSED)
-    figures = reached or stopped or final
+    figures = reached or stopped
     base = {
         "experiment_id": experiment.id,
         "status": experiment.status,
@@ -239,12 +238,12 @@ def report(experiment: Experiment, today: date | None = None, *, final: bool = F
         "horizon_end": horizon,
         "horizon_reached": reached,
         "stopped_early": stopped and not reached,
-        "counts": assignment.arm_counts(experiment.id),
         "contamination": contamination_count(experiment.id),
     }
     if not figures or experiment.started_on is None:
-        return Report(**base)
-    totals = outcomes.arm_totals(experiment, experiment.started_on, end)
+        return Report(**base, counts=assignment.arm_counts(experiment.id))
+    read = outcomes.read(experiment, experiment.started_on, end)
+    totals = read.totals
     primary = compare(
         experiment.metric,
         totals[experiment.metric][Arm.TREATMENT],
@@ -255,4 +254,10 @@ def report(experiment: Experiment, today: date | None = None, *, final: bool = F
         for metric, arms in totals.items()
         if metric != experiment.metric
     ]
-    return Report(**base, balance=balance(experiment), primary=primary, secondary=secondary)
+    return Report(
+        **base,
+        counts=read.counts,
+        balance=balance(read.covariates),
+        primary=primary,
+        secondary=secondary,
+    )

@@ -31,6 +31,7 @@ from crm.models.experiment import (
     ExperimentAssignment,
     ExperimentStatus,
 )
+from crm.services.experiments import outcomes
 
 # A Mersenne prime: every intermediate product stays below 2**62, inside a 64-bit integer
 # on both databases.
@@ -111,6 +112,7 @@ COLUMNS = [
     "willingness",
     "age",
     "assigned_on",
+    "spent",
 ]
 
 
@@ -139,17 +141,25 @@ def _insert(experiment: Experiment, today: date, held_out) -> int:
         .subquery("chosen")
     )
     numerator, denominator = Decimal(experiment.holdout_share).as_integer_ratio()
-    rows = sa.select(
-        sa.literal(experiment.id, sa.Integer),
-        chosen.c.customer_id,
-        _arm(held_out(chosen.c, numerator, denominator)),
-        chosen.c.quadrant,
-        chosen.c.branch_id,
-        chosen.c.liquid_assets,
-        chosen.c.willingness,
-        chosen.c.age,
-        sa.literal(today, sa.Date),
-    ).order_by(chosen.c.customer_id)
+    # What was already held within the window (a customer assigned after the start, an
+    # experience recorded late): the database keeps it from here on.
+    spent = outcomes.spent_per_customer(experiment)
+    rows = (
+        sa.select(
+            sa.literal(experiment.id, sa.Integer),
+            chosen.c.customer_id,
+            _arm(held_out(chosen.c, numerator, denominator)),
+            chosen.c.quadrant,
+            chosen.c.branch_id,
+            chosen.c.liquid_assets,
+            chosen.c.willingness,
+            chosen.c.age,
+            sa.literal(today, sa.Date),
+            sa.func.coalesce(spent.c.spent, 0),
+        )
+        .select_from(chosen.outerjoin(spent, spent.c.customer_id == chosen.c.customer_id))
+        .order_by(chosen.c.customer_id)
+    )
     # Rows in the key's order (the window hands them over by stratum and hash): written
     # in a random order, each lands on another page of the table's key, which at a million
     # customers made the start 2.7 times a bulk insert on SQLite.

@@ -31,7 +31,7 @@ from crm.models import Branch, Customer, Staff
 from crm.models.base import utcnow
 from crm.models.enums import Quadrant, Touchpoint
 from crm.models.experiment import Experiment, ExperimentStatus, Metric
-from crm.services.experiments import assignment
+from crm.services.experiments import assignment, outcomes
 from crm.services.planning import planner
 
 HOLDOUT_MIN = Decimal("0.05")
@@ -256,6 +256,8 @@ def stop_experiment(actor: Staff | None, experiment: Experiment, today: date | N
     experiment.status = ExperimentStatus.STOPPED
     experiment.stopped_on = max(today, experiment.started_on)
     _flush_change()
+    # The window may have shortened: what was held from the stop on no longer counts.
+    outcomes.recount_spent(experiment)
     audit.record(
         actor,
         "experiment",

@@ -96,7 +96,9 @@ def history(
     quadrant_before = sa.func.coalesce(before.c.to_quadrant, Customer.quadrant)
     willingness_before = sa.func.coalesce(before.c.willingness, Customer.willingness)
     bought, then = outcomes.bought_in(start, today), outcomes.tiering_before(today, "then")
-    value = outcomes.metric_values(start, today, quadrant_before, willingness_before, bought, then)
+    value = outcomes.metric_values(
+        start, today, quadrant_before, willingness_before, bought, then.c.to_quadrant
+    )
     y = sa.cast(value[metric], sa.Float)
     n, total, squares = db.session.execute(
         sa.select(sa.func.count(), sa.func.sum(y), sa.func.sum(y * y))
