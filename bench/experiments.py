@@ -15,7 +15,14 @@ customer in twenty and an experiment covering every quadrant with a 20% holdout:
   metric's count, sum and sum of squares, the cost of the experiences in the window, the
   covariates per arm) with group-bys over the same rows held in memory as pandas frames,
   read out of the database before the clock starts. The two must agree on the counts and
-  sums (checked on every run).
+  sums (checked on every run). What was spent on each customer is kept on the assignment
+  by the database as experiences are written (migration ``0026_experiment_spent``), so the
+  report reads a column where the floor joins every experience;
+- what keeping it costs the writes: one held experience for each of up to 100,000 of the
+  experiment's customers, written by ``crm.core.bulk.insert`` and committed, while the
+  experiment runs (the triggers add each cost to the customer's assignment); against the
+  floor, the same rows written as planned experiences, which the triggers pass over. There
+  is no target: the figure says what a write pays for the report's speed.
 
 Why it is fair. Each pair runs side by side in the same process, alternating which goes
 first, after an untimed warm-up; the figure is the ratio of the medians, product / floor;
@@ -181,6 +188,46 @@ def time_report(experiment_id: int):
     return seconds, report
 
 
+# --- what keeping the sums costs the writes ----------------------------------------------
+
+
+WRITES = 100_000
+
+
+def written_rows(experiment_id: int, status: str) -> list[tuple]:
+    """One experience for each of up to ``WRITES`` of the experiment's customers, held on
+    its window's second day (or planned for it), in each backend's unit of money."""
+    from crm.models.experiment import ExperimentAssignment as A
+
+    ids = db.session.scalars(
+        sa.select(A.customer_id).where(A.experiment_id == experiment_id).limit(WRITES)
+    ).all()
+    db.session.rollback()
+    day, now = START + timedelta(days=1), datetime.now(UTC)
+    cost = Decimal("123.45")
+    return [
+        (i, "visit", status, "staff", day, day if status == "done" else None, cost,
+         cost if status == "done" else None, None, now, now if status == "done" else None, 1)
+        for i in ids
+    ]  # fmt: skip
+
+
+def time_writes(rows: list[tuple]) -> float:
+    """Write the rows and commit (timed); then remove them (untimed)."""
+    from crm.core import bulk
+    from crm.models import Experience
+
+    table = Experience.__table__
+    last = db.session.scalar(sa.select(sa.func.max(Experience.id)))
+    started = time.perf_counter()
+    bulk.insert(table, [n.strip() for n in EXPERIENCE_COLUMNS.split(",")], rows)
+    db.session.commit()
+    seconds = time.perf_counter() - started
+    db.session.execute(sa.delete(Experience).where(Experience.id > last))
+    db.session.commit()
+    return seconds
+
+
 # --- one backend ---------------------------------------------------------------------------
 
 
@@ -195,10 +242,17 @@ class BackendResult:
     bulk: list[float] = field(default_factory=list)
     report: list[float] = field(default_factory=list)
     duckdb: list[float] = field(default_factory=list)
+    written: int = 0
+    held: list[float] = field(default_factory=list)
+    planned: list[float] = field(default_factory=list)
 
     @property
     def assign_ratio(self) -> float:
         return statistics.median(self.assign) / statistics.median(self.bulk)
+
+    @property
+    def write_ratio(self) -> float:
+        return statistics.median(self.held) / statistics.median(self.planned)
 
     @property
     def report_ratio(self) -> float:
@@ -251,6 +305,16 @@ def measure(backend: str, count: int, repeat: int, warmup: int, log=print) -> Ba
                 f"  report round: DuckDB {result.duckdb[-1]:.3f} s, "
                 f"report {result.report[-1]:.3f} s"
             )
+    held, planned = written_rows(experiment_id, "done"), written_rows(experiment_id, "planned")
+    result.written = len(held)
+    for round_number in range(warmup + repeat):
+        timed = round_number >= warmup
+        for step in ("planned", "held") if round_number % 2 == 0 else ("held", "planned"):
+            seconds = time_writes(held if step == "held" else planned)
+            if timed:
+                (result.held if step == "held" else result.planned).append(seconds)
+        if timed:
+            log(f"  writes round: planned {result.planned[-1]:.3f} s, held {result.held[-1]:.3f} s")
     return result
 
 
@@ -285,6 +349,11 @@ def render_table(results: list[BackendResult]) -> str:
             f"| {statistics.median(r.duckdb):.3f} | {statistics.median(r.report):.3f} "
             f"| {r.report_ratio:.2f} | {TARGET:.1f} | {r.verdict_of(r.report_ratio)} |"
         )
+        lines.append(
+            f"| {r.backend} | {r.written:,} held experiences written while it runs vs the same "
+            f"rows planned | {statistics.median(r.planned):.3f} | {statistics.median(r.held):.3f} "
+            f"| {r.write_ratio:.2f} | none | what the kept sums cost a write |"
+        )
     return "\n".join(lines)
 
 
@@ -294,7 +363,8 @@ def render_section(results: list[BackendResult], command: str) -> str:
 
     runs = "\n".join(
         f"- {r.backend}: assignment {listed(r.assign)}; bulk insert {listed(r.bulk)}; "
-        f"report {listed(r.report)}; DuckDB {listed(r.duckdb)}"
+        f"report {listed(r.report)}; DuckDB {listed(r.duckdb)}; "
+        f"held experiences written {listed(r.held)}; planned {listed(r.planned)}"
         for r in results
     )
     first = results[0]

@@ -144,6 +144,7 @@ def _insert(experiment: Experiment, today: date, held_out) -> int:
     # What was already held within the window (a customer assigned after the start, an
     # experience recorded late): the database keeps it from here on.
     spent = outcomes.spent_per_customer(experiment)
+    outcomes.hold_experience_writes()
     rows = (
         sa.select(
             sa.literal(experiment.id, sa.Integer),

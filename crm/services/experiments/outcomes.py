@@ -195,6 +195,15 @@ def spent_per_customer(experiment: Experiment) -> sa.Subquery:
     )
 
 
+def hold_experience_writes() -> None:
+    """Experiences wait to be written until this transaction ends (on PostgreSQL; SQLite has
+    one writer at a time). A count of what was spent, at a start, for newcomers or at a stop,
+    then sees every experience committed before it, and one written after it sees the
+    assignments it filled: none falls between the two and goes uncounted."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE experience IN SHARE MODE"))
+
+
 def spent_by(experiment: Experiment, customer_id) -> sa.ColumnElement:
     """What the experiences of the customer ``customer_id`` (a column) within the window
     cost: a sum over the customer's range of the experiences' index."""
@@ -209,6 +218,7 @@ def spent_by(experiment: Experiment, customer_id) -> sa.ColumnElement:
 def recount_spent(experiment: Experiment) -> None:
     """Count every assignment's spending afresh (no commit): a stop shortens the window."""
     a = ExperimentAssignment
+    hold_experience_writes()
     db.session.execute(
         sa.update(a)
         .where(a.experiment_id == experiment.id)
