@@ -144,7 +144,8 @@ def metric_values(
 
 def first_tiering_from(day: date, name: str) -> sa.Subquery:
     """Per customer, the first quadrant event at or after the start of ``day``: its "from"
-    quadrant is where they stood on that day. One range of the events' time index."""
+    quadrant is where they stood on that day. At or soon after the horizon, a handful of
+    events (on PostgreSQL one range of their time index)."""
     order = (QuadrantEvent.at, QuadrantEvent.id)
     ranked = (
         sa.select(
