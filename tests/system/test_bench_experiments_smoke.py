@@ -8,6 +8,7 @@ never docs/). The figures come from ``make bench``."""
 from __future__ import annotations
 
 import re
+import statistics
 
 from bench import experiment_coverage, experiments
 
@@ -67,3 +68,10 @@ def test_the_speed_benchmark_reports_both_ratios_per_backend(bench_urls, tmp_pat
     for result in results:
         assert result.assigned == 2_000 and result.experiences == 20_000
         assert f"{result.assign_ratio:.2f}" in report and f"{result.report_ratio:.2f}" in report
+        # What keeping the sums costs a write: every customer's held experience, timed.
+        assert result.written == 2_000 and len(result.held) == len(result.planned) == 1
+        assert (
+            f"| {result.backend} | 2,000 held experiences written while it runs vs the same "
+            f"rows planned | {statistics.median(result.planned):.3f} "
+            f"| {statistics.median(result.held):.3f} | {result.write_ratio:.2f} | none |"
+        ) in report
