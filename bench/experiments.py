@@ -54,6 +54,7 @@ from bench.common import (
     write_section,
 )
 from bench.experiment_floor import check_same, read_frames, time_floor
+from bench.experiment_writes import time_writes, written_rows
 from crm import create_app
 from crm.extensions import db
 
@@ -188,46 +189,6 @@ def time_report(experiment_id: int):
     return seconds, report
 
 
-# --- what keeping the sums costs the writes ----------------------------------------------
-
-
-WRITES = 100_000
-
-
-def written_rows(experiment_id: int, status: str) -> list[tuple]:
-    """One experience for each of up to ``WRITES`` of the experiment's customers, held on
-    its window's second day (or planned for it), in each backend's unit of money."""
-    from crm.models.experiment import ExperimentAssignment as A
-
-    ids = db.session.scalars(
-        sa.select(A.customer_id).where(A.experiment_id == experiment_id).limit(WRITES)
-    ).all()
-    db.session.rollback()
-    day, now = START + timedelta(days=1), datetime.now(UTC)
-    cost = Decimal("123.45")
-    return [
-        (i, "visit", status, "staff", day, day if status == "done" else None, cost,
-         cost if status == "done" else None, None, now, now if status == "done" else None, 1)
-        for i in ids
-    ]  # fmt: skip
-
-
-def time_writes(rows: list[tuple]) -> float:
-    """Write the rows and commit (timed); then remove them (untimed)."""
-    from crm.core import bulk
-    from crm.models import Experience
-
-    table = Experience.__table__
-    last = db.session.scalar(sa.select(sa.func.max(Experience.id)))
-    started = time.perf_counter()
-    bulk.insert(table, [n.strip() for n in EXPERIENCE_COLUMNS.split(",")], rows)
-    db.session.commit()
-    seconds = time.perf_counter() - started
-    db.session.execute(sa.delete(Experience).where(Experience.id > last))
-    db.session.commit()
-    return seconds
-
-
 # --- one backend ---------------------------------------------------------------------------
 
 
@@ -305,12 +266,14 @@ def measure(backend: str, count: int, repeat: int, warmup: int, log=print) -> Ba
                 f"  report round: DuckDB {result.duckdb[-1]:.3f} s, "
                 f"report {result.report[-1]:.3f} s"
             )
-    held, planned = written_rows(experiment_id, "done"), written_rows(experiment_id, "planned")
+    day = START + timedelta(days=1)  # within the window
+    held = written_rows(experiment_id, "done", day)
+    planned = written_rows(experiment_id, "planned", day)
     result.written = len(held)
     for round_number in range(warmup + repeat):
         timed = round_number >= warmup
         for step in ("planned", "held") if round_number % 2 == 0 else ("held", "planned"):
-            seconds = time_writes(held if step == "held" else planned)
+            seconds = time_writes(held if step == "held" else planned, EXPERIENCE_COLUMNS)
             if timed:
                 (result.held if step == "held" else result.planned).append(seconds)
         if timed:

@@ -37,13 +37,22 @@ ARM_INDEX = "ix_experiment_assignment_experiment_id_arm_quadrant"
 COLUMNS = "status, actual_cost, planned_cost, held_on, due_on, customer_id"
 
 
+# The end of an experiment ``e``'s window (exclusive): the horizon, or the stop if earlier.
+WINDOW_END = {
+    "sqlite": (
+        "min(date(e.started_on, '+' || e.horizon_days || ' days'), "
+        "coalesce(e.stopped_on, '9999-12-31'))"
+    ),
+    "postgresql": "least(e.started_on + e.horizon_days, e.stopped_on)",
+}
+
+
 def _sqlite_window(row: str) -> str:
     """The experiments whose window holds the day ``row`` was held (SQLite)."""
     day = f"coalesce({row}.held_on, {row}.due_on)"
     return (
-        f"SELECT id FROM experiment WHERE started_on <= {day} AND {day} < "
-        f"min(date(started_on, '+' || horizon_days || ' days'), "
-        f"coalesce(stopped_on, '9999-12-31'))"
+        f"SELECT e.id FROM experiment e WHERE e.started_on <= {day} "
+        f"AND {day} < {WINDOW_END['sqlite']}"
     )
 
 
@@ -85,7 +94,7 @@ def _postgresql_add(row: str, sign: str) -> str:
         FROM experiment e
         WHERE a.customer_id = {row}.customer_id AND a.experiment_id = e.id
             AND e.started_on <= {day}
-            AND {day} < least(e.started_on + e.horizon_days, e.stopped_on);"""
+            AND {day} < {WINDOW_END["postgresql"]};"""
 
 
 def _postgresql_row(row: str) -> str:
@@ -124,29 +133,15 @@ POSTGRESQL_TRIGGERS = (
 )
 
 # Every assignment counted once: one statement, a sum per row over the customer's index.
-RECOUNT = {
-    "sqlite": f"""
-        UPDATE experiment_assignment SET spent = coalesce((
-            SELECT sum(coalesce(x.actual_cost, x.planned_cost))
-            FROM experience x JOIN experiment e ON e.id = experiment_assignment.experiment_id
-            WHERE x.customer_id = experiment_assignment.customer_id AND x.status IN {HELD}
-                AND e.started_on <= coalesce(x.held_on, x.due_on)
-                AND coalesce(x.held_on, x.due_on) < min(
-                    date(e.started_on, '+' || e.horizon_days || ' days'),
-                    coalesce(e.stopped_on, '9999-12-31'))
-        ), 0)
-    """,
-    "postgresql": f"""
-        UPDATE experiment_assignment SET spent = coalesce((
-            SELECT sum(coalesce(x.actual_cost, x.planned_cost))
-            FROM experience x JOIN experiment e ON e.id = experiment_assignment.experiment_id
-            WHERE x.customer_id = experiment_assignment.customer_id AND x.status IN {HELD}
-                AND e.started_on <= coalesce(x.held_on, x.due_on)
-                AND coalesce(x.held_on, x.due_on) < least(
-                    e.started_on + e.horizon_days, e.stopped_on)
-        ), 0)
-    """,
-}
+RECOUNT = f"""
+    UPDATE experiment_assignment SET spent = coalesce((
+        SELECT sum(coalesce(x.actual_cost, x.planned_cost))
+        FROM experience x JOIN experiment e ON e.id = experiment_assignment.experiment_id
+        WHERE x.customer_id = experiment_assignment.customer_id AND x.status IN {HELD}
+            AND e.started_on <= coalesce(x.held_on, x.due_on)
+            AND coalesce(x.held_on, x.due_on) < {{window_end}}
+    ), 0)
+"""
 
 
 def upgrade():
@@ -154,7 +149,7 @@ def upgrade():
         batch_op.add_column(sa.Column("spent", MONEY, nullable=False, server_default=sa.text("0")))
     op.create_index(ARM_INDEX, "experiment_assignment", ["experiment_id", "arm", "quadrant"])
     dialect = op.get_bind().dialect.name
-    op.execute(RECOUNT[dialect])
+    op.execute(RECOUNT.format(window_end=WINDOW_END[dialect]))
     for statement in POSTGRESQL_TRIGGERS if dialect == "postgresql" else SQLITE_TRIGGERS:
         op.execute(statement)
 

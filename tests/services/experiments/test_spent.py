@@ -37,24 +37,25 @@ def _experience(customer, status, day, cost, actual=None, category=Touchpoint.VI
     return experience
 
 
-def _kept(experiment) -> dict[int, Decimal]:
+def _by_customer(experiment, column) -> dict:
+    """Each of the experiment's customers' value of ``column`` (an assignment's column or an
+    expression over it)."""
     a = ExperimentAssignment
     return dict(
         db.session.execute(
-            sa.select(a.customer_id, a.spent).where(a.experiment_id == experiment.id)
+            sa.select(a.customer_id, column).where(a.experiment_id == experiment.id)
         ).all()
     )
+
+
+def _kept(experiment) -> dict[int, Decimal]:
+    return _by_customer(experiment, ExperimentAssignment.spent)
 
 
 def _fresh(experiment) -> dict[int, Decimal]:
     """Counted afresh from every experience, as a stop recounts."""
-    a = ExperimentAssignment
-    counted = sa.type_coerce(outcomes.spent_by(experiment, a.customer_id), Money)
-    return dict(
-        db.session.execute(
-            sa.select(a.customer_id, counted).where(a.experiment_id == experiment.id)
-        ).all()
-    )
+    counted = outcomes.spent_by(experiment, ExperimentAssignment.customer_id)
+    return _by_customer(experiment, sa.type_coerce(counted, Money))
 
 
 def _agrees(experiment, *customers) -> dict[int, Decimal]:
@@ -141,12 +142,7 @@ def test_a_stop_ends_the_window_and_what_was_held_since_no_longer_counts(world):
 
 
 def _arms(experiment) -> dict[int, Arm]:
-    a = ExperimentAssignment
-    return dict(
-        db.session.execute(
-            sa.select(a.customer_id, a.arm).where(a.experiment_id == experiment.id)
-        ).all()
-    )
+    return _by_customer(experiment, ExperimentAssignment.arm)
 
 
 def test_a_customer_assigned_after_the_start_brings_what_was_already_spent(world):
