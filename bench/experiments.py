@@ -121,7 +121,7 @@ def create_experiment():
 
 ASSIGNMENT_NAMES = [
     "experiment_id", "customer_id", "arm", "quadrant", "branch_id", "liquid_assets",
-    "willingness", "age", "assigned_on", "spent",
+    "willingness", "age", "assigned_on", "spent", "quadrant_now", "willingness_now", "lost_on",
 ]  # fmt: skip
 
 

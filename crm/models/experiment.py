@@ -123,6 +123,12 @@ class ExperimentAssignment(Base):
     # afresh at assignment and at a stop, so the report reads a column rather than every
     # experience of the window.
     spent: Mapped[Decimal] = mapped_column(Money, server_default=sa.text("0"))
+    # Where the customer stands today, and the day they were lost while they are: copied
+    # at assignment and kept by the database as the dossier changes (migration 0027), so
+    # the report reads the assignments alone rather than joining every customer.
+    quadrant_now: Mapped[Quadrant] = mapped_column(enum_column(Quadrant, "quadrant_now"))
+    willingness_now: Mapped[int] = mapped_column(sa.Integer)
+    lost_on: Mapped[date | None] = mapped_column(sa.Date)
 
 
 class ExperimentContamination(Base):

@@ -113,6 +113,9 @@ COLUMNS = [
     "age",
     "assigned_on",
     "spent",
+    "quadrant_now",
+    "willingness_now",
+    "lost_on",
 ]
 
 
@@ -130,6 +133,7 @@ def _insert(experiment: Experiment, today: date, held_out) -> int:
             Customer.liquid_assets,
             Customer.willingness,
             _age_on(today).label("age"),
+            outcomes.lost_day(Customer).label("lost_on"),
             customer_hash.label("hash"),
             sa.func.row_number()
             .over(partition_by=stratum, order_by=(customer_hash, Customer.id))
@@ -144,7 +148,9 @@ def _insert(experiment: Experiment, today: date, held_out) -> int:
     # What was already held within the window (a customer assigned after the start, an
     # experience recorded late): the database keeps it from here on.
     spent = outcomes.spent_per_customer(experiment)
-    outcomes.hold_experience_writes()
+    # What the customer's dossier says now is copied too, and kept by the database from
+    # here on: a change written while the rows go in would miss them.
+    outcomes.hold_writes("experience", "customer")
     rows = (
         sa.select(
             sa.literal(experiment.id, sa.Integer),
@@ -157,6 +163,9 @@ def _insert(experiment: Experiment, today: date, held_out) -> int:
             chosen.c.age,
             sa.literal(today, sa.Date),
             sa.func.coalesce(spent.c.spent, 0),
+            chosen.c.quadrant,
+            chosen.c.willingness,
+            chosen.c.lost_on,
         )
         .select_from(chosen.outerjoin(spent, spent.c.customer_id == chosen.c.customer_id))
         .order_by(chosen.c.customer_id)

@@ -1,14 +1,16 @@
 """What happened to each arm, read set-based: one GROUP BY over the experiment's assignments
-gives every metric's sums, what was spent, and the balance table's covariates. The
-statistics (``analysis``) need nothing more than these sums, so the report costs one
-statement at ten customers or a million.
+gives every metric's sums, what was spent, and the balance table's covariates; two more over
+the few customers who bought a policy or moved after the window correct it. The statistics
+(``analysis``) need nothing more than these sums, so the report costs the same few statements
+at ten customers or a million.
 
-What was spent is kept on each assignment by the database as experiences are written
-(migration ``0026_experiment_spent``): summing it at read time was a join with every
-experience of the window. Where a customer stood at the window's end is read from the
-first tiering after it (its "from" quadrant), else their quadrant today: at or soon after
-the horizon that is a handful of events, where the last tiering before the end was a pass
-over every event the bank ever recorded.
+The database keeps on each assignment what the customer's experiences within the window cost
+(migration ``0026_experiment_spent``) and where the customer stands today (``0027``): read
+at report time, those were a join with every experience of the window and with every
+customer. Where a customer stood at the window's end is read from the first tiering after it
+(its "from" quadrant), else their quadrant today: at or soon after the horizon that is a
+handful of events, where the last tiering before the end was a pass over every event the
+bank ever recorded.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 
 from crm.core.clock import business_zone
 from crm.extensions import db
-from crm.models import Customer, Experience, Policy, QuadrantEvent
+from crm.models import Experience, Policy, QuadrantEvent
 from crm.models.base import Money
 from crm.models.enums import ExperienceStatus, Quadrant, RelationshipStatus
 from crm.models.experiment import Arm, Experiment, ExperimentAssignment, Metric
@@ -114,31 +116,38 @@ def bought_in(start: date, end: date) -> sa.Subquery:
     )
 
 
-def metric_values(
+def lost_day(customer) -> sa.ColumnElement:
+    """The day ``customer`` (the table or an alias) was lost, while they are: NULL for one
+    never lost or won back."""
+    return sa.case((customer.relationship_status == RelationshipStatus.LOST, customer.lost_on))
+
+
+def standing_values(
     start: date,
     end: date,
-    quadrant_before,
-    willingness_before,
-    bought: sa.Subquery,
-    quadrant_then,
+    before: tuple[sa.ColumnElement, sa.ColumnElement],
+    now: tuple[sa.ColumnElement, sa.ColumnElement, sa.ColumnElement],
 ) -> dict[Metric, sa.ColumnElement]:
-    """Each metric of one customer (a row of ``customer``, outer-joined to ``bought``, the
-    ``bought_in`` of the same period) over [start, end), against where they stood before:
-    the assignment's record, or for the history the last tiering; ``quadrant_then`` is
-    where they stood at the end (NULL: where they stood before)."""
+    """The metrics of where one customer stands over [start, end), against where they
+    stood ``before`` (quadrant, willingness): ``now`` is their quadrant at the end (NULL:
+    where they stood before), their willingness today and the day they were lost (while
+    they are, as ``lost_day`` gives it)."""
+    (quadrant_before, willingness_before), (quadrant_then, willingness, lost_on) = before, now
     upward = _level(sa.func.coalesce(quadrant_then, quadrant_before)) > _level(quadrant_before)
-    lost = sa.and_(
-        Customer.relationship_status == RelationshipStatus.LOST,
-        Customer.lost_on >= start,
-        Customer.lost_on < end,
-    )
     return {
         Metric.UPWARD_MOVE: sa.case((upward, 1), else_=0),
-        Metric.WILLINGNESS_CHANGE: Customer.willingness - willingness_before,
+        Metric.WILLINGNESS_CHANGE: willingness - willingness_before,
+        Metric.LOST: sa.case((sa.and_(lost_on >= start, lost_on < end), 1), else_=0),
+    }
+
+
+def bought_values(bought: sa.Subquery) -> dict[Metric, sa.ColumnElement]:
+    """The policy metrics of one customer, from their row of ``bought_in`` (outer-joined:
+    NULL for one who bought nothing)."""
+    return {
         Metric.POLICY_BOUGHT: sa.case((bought.c.policies > 0, 1), else_=0),
         # In the stored unit (fen on SQLite); scaled back once summed.
         Metric.PREMIUM: sa.func.coalesce(bought.c.premium, 0),
-        Metric.LOST: sa.case((lost, 1), else_=0),
     }
 
 
@@ -196,13 +205,15 @@ def spent_per_customer(experiment: Experiment) -> sa.Subquery:
     )
 
 
-def hold_experience_writes() -> None:
-    """Experiences wait to be written until this transaction ends (on PostgreSQL; SQLite has
-    one writer at a time). A count of what was spent, at a start, for newcomers or at a stop,
-    then sees every experience committed before it, and one written after it sees the
-    assignments it filled: none falls between the two and goes uncounted."""
+def hold_writes(*tables: str) -> None:
+    """Writes to ``tables`` wait until this transaction ends (on PostgreSQL; SQLite has one
+    writer at a time). What an assignment copies or counts (what was spent, where the
+    customer stands) then takes in every write committed before it, and a write after it
+    sees the assignments the triggers keep: none falls between the two and goes missing.
+    The tables are locked in the order given: experience before customer, as a held
+    experience is written before the dossier it revises."""
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("LOCK TABLE experience IN SHARE MODE"))
+        db.session.execute(sa.text(f"LOCK TABLE {', '.join(tables)} IN SHARE MODE"))
 
 
 def spent_by(experiment: Experiment, customer_id) -> sa.ColumnElement:
@@ -219,7 +230,7 @@ def spent_by(experiment: Experiment, customer_id) -> sa.ColumnElement:
 def recount_spent(experiment: Experiment) -> None:
     """Count every assignment's spending afresh (no commit): a stop shortens the window."""
     a = ExperimentAssignment
-    hold_experience_writes()
+    hold_writes("experience")
     db.session.execute(
         sa.update(a)
         .where(a.experiment_id == experiment.id)
@@ -230,96 +241,132 @@ def recount_spent(experiment: Experiment) -> None:
 
 def read(experiment: Experiment, start: date, end: date) -> Outcomes:
     """Every metric's sums per arm over [start, end), what was spent on each arm, and the
-    pre-period covariates (the arms before anything was withheld): one statement, grouped by
-    arm and quadrant (the quadrant shares are the groups' sizes)."""
+    pre-period covariates (the arms before anything was withheld).
+
+    One pass over the experiment's assignments, which carry all of it but two things,
+    grouped by arm and quadrant (the quadrant shares are the groups' sizes); then the two,
+    each over the few customers it touches: the policies started in the window, and the
+    customers who moved after its end (where they stood at the end is the "from" of their
+    first move since, not their quadrant today)."""
     a = ExperimentAssignment
-    bought, after = bought_in(start, end), first_tiering_from(end, "after")
-    # Where they stood at the end: the "from" of their first move since, else today's.
-    quadrant_then = sa.case(
-        (after.c.customer_id.is_not(None), after.c.from_quadrant), else_=Customer.quadrant
-    )
-    metrics = metric_values(start, end, a.quadrant, a.willingness, bought, quadrant_then)
+    before = (a.quadrant, a.willingness)
+    standing = standing_values(start, end, before, (a.quadrant_now, a.willingness_now, a.lost_on))
     # Money as floating point: its squares in fen outgrow a 64-bit integer.
     covariates = {
         "liquid_assets": sa.cast(a.liquid_assets, sa.Float),
         "willingness": a.willingness,
         "age": a.age,
     }
-    values = {
-        m.value: sa.cast(y, sa.Float) if m == Metric.PREMIUM else y for m, y in metrics.items()
-    }
-    # Each customer's values worked out once, then summed.
-    per_customer = (
+    columns = [sa.func.count(), sa.type_coerce(sa.func.sum(a.spent), Money)]
+    for metric, y in standing.items():
+        # A yes/no value's square is itself.
+        columns += [sa.func.sum(y)] if metric in BINARY else [sa.func.sum(y), sa.func.sum(y * y)]
+    for y in covariates.values():
+        columns += [sa.func.count(y), sa.func.sum(y), sa.func.sum(y * y)]
+    groups = db.session.execute(
+        sa.select(a.arm, a.quadrant, *columns)
+        .where(a.experiment_id == experiment.id)
+        .group_by(a.arm, a.quadrant)
+    )
+    sums = _group_sums(groups, list(standing), list(covariates))
+
+    def of_customer(rows: sa.Subquery) -> sa.ColumnElement:
+        return sa.and_(a.experiment_id == experiment.id, a.customer_id == rows.c.customer_id)
+
+    bought = bought_in(start, end)
+    policy = bought_values(bought)
+    premium = sa.cast(policy[Metric.PREMIUM], sa.Float)
+    for arm, policies, premiums, squares in db.session.execute(
         sa.select(
             a.arm,
-            a.quadrant,
-            a.spent,
-            *(y.label(name) for name, y in (values | covariates).items()),
+            sa.func.sum(policy[Metric.POLICY_BOUGHT]),
+            sa.func.sum(premium),
+            sa.func.sum(premium * premium),
         )
-        .join(Customer, Customer.id == a.customer_id)
-        .outerjoin(bought, bought.c.customer_id == a.customer_id)
-        .outerjoin(after, after.c.customer_id == a.customer_id)
-        .where(a.experiment_id == experiment.id)
-    )
-    if db.engine.dialect.name == "postgresql":
-        # OFFSET 0 keeps PostgreSQL from folding the subquery in and working each value
-        # out again for its square; SQLite, folding it, reads the assignments in the
-        # index's (experiment, arm, quadrant) order and needs no sort for the groups.
-        per_customer = per_customer.offset(0)
-    per_customer = per_customer.subquery("per_customer")
-    c = per_customer.c
-    columns = [sa.func.count(), sa.type_coerce(sa.func.sum(c.spent), Money)]
-    for metric in metrics:
-        # A yes/no value's square is itself.
-        columns += [sa.func.sum(c[metric.value])]
+        .select_from(bought)
+        .join(a, of_customer(bought))
+        .group_by(a.arm)
+    ):
+        sums.add(arm, Metric.POLICY_BOUGHT, policies)
+        sums.add(arm, Metric.PREMIUM, premiums, squares)
+    after = first_tiering_from(end, "after")
+    then = (after.c.from_quadrant, a.willingness_now, a.lost_on)
+    moved = standing_values(start, end, before, then)[Metric.UPWARD_MOVE]
+    for arm, change in db.session.execute(
+        sa.select(a.arm, sa.func.sum(moved - standing[Metric.UPWARD_MOVE]))
+        .select_from(after)
+        .join(a, of_customer(after))
+        .group_by(a.arm)
+    ):
+        sums.add(arm, Metric.UPWARD_MOVE, change)
+    return sums.outcomes(experiment)
+
+
+@dataclass
+class _Sums:
+    """The report's sums per arm, gathered from its statements."""
+
+    counts: dict[Arm, int]
+    spent: dict[Arm, Decimal]
+    by_quadrant: dict[tuple[Arm, Quadrant], int]
+    metrics: dict[tuple[Arm, Metric], list[float]]
+    covariates: dict[tuple[Arm, str], list[float]]
+
+    def add(self, arm: Arm, metric: Metric, total, squares=None) -> None:
+        """Add to a metric's sum (and sum of squares, but for a yes/no metric)."""
+        held = self.metrics.setdefault((arm, metric), [0.0, 0.0])
+        held[0] += float(total or 0)
         if metric not in BINARY:
-            columns += [sa.func.sum(c[metric.value] * c[metric.value])]
-    for name in covariates:
-        columns += [sa.func.count(c[name]), sa.func.sum(c[name]), sa.func.sum(c[name] * c[name])]
-    statement = sa.select(c.arm, c.quadrant, *columns).group_by(c.arm, c.quadrant)
-    return _outcomes(experiment, list(metrics), list(covariates), db.session.execute(statement))
+            held[1] += float(squares or 0)
+
+    def outcomes(self, experiment: Experiment) -> Outcomes:
+        scale = money_scale()
+        totals: dict[Metric, dict[Arm, ArmTotals]] = {metric: {} for metric in Metric}
+        figures: dict[str, dict[Arm, Covariate]] = {}
+        for arm in Arm:
+            n = self.counts[arm]
+            for metric in Metric:
+                divide = scale if metric == Metric.PREMIUM else 1
+                total, squares = self.metrics.get((arm, metric), (0.0, 0.0))
+                squares = total if metric in BINARY else squares
+                totals[metric][arm] = ArmTotals(
+                    n, total / divide, squares / divide**2, self.spent[arm]
+                )
+            for quadrant in experiment.quadrant_keys:
+                share = self.by_quadrant.get((arm, quadrant), 0) / n if n else None
+                sd = (share * (1 - share)) ** 0.5 if share is not None else None
+                figures.setdefault(f"quadrant:{quadrant.value}", {})[arm] = Covariate(share, sd)
+            for (of, name), (known, total, squares) in self.covariates.items():
+                if of != arm:
+                    continue
+                divide = scale if name == "liquid_assets" else 1
+                if not known:
+                    figures.setdefault(name, {})[arm] = Covariate(None, None)
+                    continue
+                mean = total / divide / known
+                variance = max(squares / divide**2 / known - mean * mean, 0.0)
+                figures.setdefault(name, {})[arm] = Covariate(mean, variance**0.5)
+        return Outcomes(counts=self.counts, totals=totals, covariates=figures)
 
 
-def _outcomes(
-    experiment: Experiment, metrics: list[Metric], covariates: list[str], rows
-) -> Outcomes:
-    """The per-arm figures from the sums of each (arm, quadrant) group."""
-    counts = {arm: 0 for arm in Arm}
-    spent = {arm: Decimal("0.00") for arm in Arm}
-    by_quadrant: dict[tuple[Arm, Quadrant], int] = {}
-    sums: dict[Arm, list[float]] = {}
-    for arm, quadrant, n, cost, *group in rows:
-        counts[arm] += n
-        spent[arm] += cost or 0
-        by_quadrant[(arm, quadrant)] = n
-        previous = sums.get(arm) or [0.0] * len(group)
-        sums[arm] = [
-            total + float(value or 0) for total, value in zip(previous, group, strict=True)
-        ]
-    totals: dict[Metric, dict[Arm, ArmTotals]] = {metric: {} for metric in metrics}
-    figures: dict[str, dict[Arm, Covariate]] = {}
-    scale = money_scale()
-    for arm in Arm:
-        n, row = (
-            counts[arm],
-            list(sums.get(arm) or [0.0] * (2 * len(metrics) + 3 * len(covariates))),
-        )
+def _group_sums(groups, metrics: list[Metric], covariates: list[str]) -> _Sums:
+    """The sums of the (arm, quadrant) groups, added up per arm."""
+    sums = _Sums(
+        counts={arm: 0 for arm in Arm},
+        spent={arm: Decimal("0.00") for arm in Arm},
+        by_quadrant={},
+        metrics={},
+        covariates={(arm, name): [0.0, 0.0, 0.0] for arm in Arm for name in covariates},
+    )
+    for arm, quadrant, n, cost, *values in groups:
+        sums.counts[arm] += n
+        sums.spent[arm] += cost or 0
+        sums.by_quadrant[(arm, quadrant)] = n
         for metric in metrics:
-            divide = scale if metric == Metric.PREMIUM else 1
-            total = row.pop(0)
-            squares = total if metric in BINARY else row.pop(0)
-            totals[metric][arm] = ArmTotals(n, total / divide, squares / divide**2, spent[arm])
-        for quadrant in experiment.quadrant_keys:
-            share = by_quadrant.get((arm, quadrant), 0) / n if n else None
-            sd = (share * (1 - share)) ** 0.5 if share is not None else None
-            figures.setdefault(f"quadrant:{quadrant.value}", {})[arm] = Covariate(share, sd)
+            total = values.pop(0)
+            sums.add(arm, metric, total, None if metric in BINARY else values.pop(0))
         for name in covariates:
-            known, total, squares = row.pop(0), row.pop(0), row.pop(0)
-            divide = scale if name == "liquid_assets" else 1
-            if not known:
-                figures.setdefault(name, {})[arm] = Covariate(None, None)
-                continue
-            mean = total / divide / known
-            variance = max(squares / divide**2 / known - mean * mean, 0.0)
-            figures.setdefault(name, {})[arm] = Covariate(mean, variance**0.5)
-    return Outcomes(counts=counts, totals=totals, covariates=figures)
+            held = sums.covariates[(arm, name)]
+            for i in range(3):
+                held[i] += float(values.pop(0) or 0)
+    return sums

@@ -96,9 +96,10 @@ def history(
     quadrant_before = sa.func.coalesce(before.c.to_quadrant, Customer.quadrant)
     willingness_before = sa.func.coalesce(before.c.willingness, Customer.willingness)
     bought, then = outcomes.bought_in(start, today), outcomes.tiering_before(today, "then")
-    value = outcomes.metric_values(
-        start, today, quadrant_before, willingness_before, bought, then.c.to_quadrant
-    )
+    now = (then.c.to_quadrant, Customer.willingness, outcomes.lost_day(Customer))
+    value = outcomes.standing_values(
+        start, today, (quadrant_before, willingness_before), now
+    ) | outcomes.bought_values(bought)
     y = sa.cast(value[metric], sa.Float)
     n, total, squares = db.session.execute(
         sa.select(sa.func.count(), sa.func.sum(y), sa.func.sum(y * y))

@@ -1,0 +1,143 @@
+"""Where each experiment customer stands today (migration 0027): kept on the assignment by the
+database as the dossier changes, whoever writes, and always equal to the customer's row; the
+report's willingness and lost figures read it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from crm.core.clock import local_today
+from crm.extensions import db
+from crm.models import Customer
+from crm.models.enums import LostReason, Quadrant
+from crm.models.experiment import ExperimentAssignment, Metric
+from crm.services.customers import willingness
+from crm.services.experiments import analysis, design, outcomes
+from crm.services.retention import status
+from tests.services.experiments.helpers import START, customers_in, design_of, started
+
+
+def _kept(experiment) -> dict[int, tuple]:
+    a = ExperimentAssignment
+    return {
+        customer_id: tuple(rest)
+        for customer_id, *rest in db.session.execute(
+            sa.select(a.customer_id, a.quadrant_now, a.willingness_now, a.lost_on).where(
+                a.experiment_id == experiment.id
+            )
+        )
+    }
+
+
+def _dossiers(experiment) -> dict[int, tuple]:
+    """What the customers' own rows say: the lost day only while they are lost."""
+    a = ExperimentAssignment
+    return {
+        customer_id: tuple(rest)
+        for customer_id, *rest in db.session.execute(
+            sa.select(
+                Customer.id,
+                Customer.quadrant,
+                Customer.willingness,
+                outcomes.lost_day(Customer),
+            )
+            .join(a, a.customer_id == Customer.id)
+            .where(a.experiment_id == experiment.id)
+        )
+    }
+
+
+def _agrees(experiment) -> dict[int, tuple]:
+    db.session.expire_all()
+    kept = _kept(experiment)
+    assert kept == _dossiers(experiment)
+    return kept
+
+
+def test_where_each_customer_stands_follows_every_change_to_the_dossier(world):
+    a, b, c, d = customers_in(world.alice, Quadrant.DEVELOP, 4)
+    db.session.commit()
+    experiment = started(world.manager, holdout_share="0.5")
+    assert _agrees(experiment)[a.id] == (Quadrant.DEVELOP, a.willingness, None)
+
+    # A staff member reassesses a's willingness; b moves quadrant; c is lost, then d is lost
+    # and won back; a bulk update (as a re-tiering writes) moves everyone of the four.
+    a_before = a.willingness
+    willingness.reassess_willingness(world.alice, a, 55, "面谈后重新评估", a.version)
+    db.session.commit()
+    b.quadrant = Quadrant.MAINTAIN
+    db.session.commit()
+    lost = {"relationship_status": "lost", "lost_reason": LostReason.ASSETS_MOVED.value}
+    lost_on = local_today()  # within the window, and not before the dossiers were opened
+    for customer in (c, d):
+        status.set_relationship_status(
+            world.alice, customer, lost | {"lost_on": lost_on.isoformat()}, customer.version
+        )
+        db.session.commit()
+    kept = _agrees(experiment)
+    assert kept[a.id][1] == 55
+    assert kept[b.id][0] == Quadrant.MAINTAIN
+    assert kept[c.id][2] == kept[d.id][2] == lost_on
+    status.set_relationship_status(world.alice, d, {"relationship_status": "active"}, d.version)
+    db.session.commit()
+    assert _agrees(experiment)[d.id][2] is None
+    db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id.in_([a.id, b.id, c.id, d.id]))
+        .values(quadrant=Quadrant.CULTIVATE, willingness=Customer.willingness + 1)
+    )
+    db.session.commit()
+    kept = _agrees(experiment)
+    assert {kept[x.id][0] for x in (a, b, c, d)} == {Quadrant.CULTIVATE}
+    assert kept[a.id][1] == 56
+
+    # The report's figures are these: a gained 56 less its willingness at assignment, b, c
+    # and d one point each; c was lost within the window, d was won back and is not counted.
+    report = analysis.report(experiment, START + timedelta(days=90))
+    assert report.horizon_reached
+    figures = {x.metric: x for x in [report.primary, *report.secondary]}
+
+    def total(metric: Metric) -> float:
+        arms = (figures[metric].treatment, figures[metric].holdout)
+        return sum(arm.mean * arm.customers for arm in arms)
+
+    assert round(total(Metric.LOST)) == 1
+    assert round(total(Metric.WILLINGNESS_CHANGE)) == 56 - a_before + 3
+
+
+def test_a_dossier_change_written_while_an_experiment_starts_is_kept(world, app):
+    """A staff member's change to a dossier is being written when a manager starts an
+    experiment over the customer: the start waits for it and copies what it wrote, rather
+    than copying the row from before it and missing it."""
+    (customer,) = customers_in(world.alice, Quadrant.DEVELOP, 1, first=20)
+    experiment = design.create_experiment(world.manager, design_of(holdout_share="0.5"))
+    db.session.commit()
+    customer_id, experiment_id, before = customer.id, experiment.id, customer.willingness
+    started_event = threading.Event()
+
+    def start() -> None:
+        with app.app_context():
+            design.start_experiment(None, design.get_experiment(experiment_id), START)
+            db.session.commit()
+            db.session.remove()
+        started_event.set()
+
+    with db.engine.connect() as editing:
+        transaction = editing.begin()
+        editing.execute(
+            sa.update(Customer.__table__)
+            .where(Customer.__table__.c.id == customer_id)
+            .values(willingness=before + 7)
+        )
+        starting = threading.Thread(target=start)
+        starting.start()
+        assert not started_event.wait(0.5)  # held until the change is written
+        transaction.commit()
+        starting.join(timeout=30)
+    assert started_event.is_set()
+
+    experiment = design.get_experiment(experiment_id)
+    assert _agrees(experiment)[customer_id][1] == before + 7
