@@ -15,6 +15,7 @@ bank ever recorded.
 
 from __future__ import annotations
 
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -34,6 +35,8 @@ LEVEL = {Quadrant.DEVELOP: 0, Quadrant.MAINTAIN: 1, Quadrant.CULTIVATE: 1, Quadr
 HELD = (ExperienceStatus.DONE, ExperienceStatus.NO_SHOW)
 # Yes/no metrics: a customer's value is 0 or 1, so its square is itself.
 BINARY = frozenset({Metric.UPWARD_MOVE, Metric.POLICY_BOUGHT, Metric.LOST})
+# How long a start waits before it tries again for the tables it holds still (hold_writes).
+RETRY_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -205,15 +208,37 @@ def spent_per_customer(experiment: Experiment) -> sa.Subquery:
     )
 
 
+# PostgreSQL's "lock not available", which a lock taken NOWAIT raises.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 def hold_writes(*tables: str) -> None:
     """Writes to ``tables`` wait until this transaction ends (on PostgreSQL; SQLite has one
     writer at a time). What an assignment copies or counts (what was spent, where the
     customer stands) then takes in every write committed before it, and a write after it
     sees the assignments the triggers keep: none falls between the two and goes missing.
-    The tables are locked in the order given: experience before customer, as a held
-    experience is written before the dossier it revises."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(f"LOCK TABLE {', '.join(tables)} IN SHARE MODE"))
+
+    The first table is waited for; the others are taken only if free at once, else all are
+    let go and tried again shortly. Waiting for the second while holding the first would
+    deadlock with a staff member's save that writes them in the other order (a dossier,
+    then the experiences it plans)."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    first, *rest = tables
+    while True:
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.execute(sa.text(f"LOCK TABLE {first} IN SHARE MODE"))
+            for table in rest:
+                db.session.execute(sa.text(f"LOCK TABLE {table} IN SHARE MODE NOWAIT"))
+        except sa.exc.OperationalError as error:
+            savepoint.rollback()  # lets the first table go too
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            clock.sleep(RETRY_SECONDS)
+            continue
+        savepoint.commit()  # the locks stay with the transaction
+        return
 
 
 def spent_by(experiment: Experiment, customer_id) -> sa.ColumnElement:

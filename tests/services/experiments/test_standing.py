@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from crm.core.clock import local_today
 from crm.extensions import db
-from crm.models import Customer
-from crm.models.enums import LostReason, Quadrant
+from crm.models import Customer, Experience
+from crm.models.enums import ExperienceStatus, LostReason, PlanOrigin, Quadrant, Touchpoint
 from crm.models.experiment import ExperimentAssignment, Metric
 from crm.services.customers import willingness
 from crm.services.experiments import analysis, design, outcomes
@@ -141,3 +142,56 @@ def test_a_dossier_change_written_while_an_experiment_starts_is_kept(world, app)
 
     experiment = design.get_experiment(experiment_id)
     assert _agrees(experiment)[customer_id][1] == before + 7
+
+
+def test_a_start_and_a_save_that_writes_a_dossier_then_its_experiences_both_go_through(world, app):
+    """A save that changes a dossier and then writes an experience (as a replan does) while
+    a manager starts an experiment: neither is refused as a deadlock, and the start copies
+    and counts what the save wrote."""
+    (customer,) = customers_in(world.alice, Quadrant.DEVELOP, 1, first=20)
+    experiment = design.create_experiment(world.manager, design_of(holdout_share="0.5"))
+    db.session.commit()
+    customer_id, experiment_id, before = customer.id, experiment.id, customer.willingness
+    failures: list[BaseException] = []
+    started_event = threading.Event()
+
+    def start() -> None:
+        try:
+            with app.app_context():
+                design.start_experiment(None, design.get_experiment(experiment_id), START)
+                db.session.commit()
+                db.session.remove()
+            started_event.set()
+        except BaseException as error:  # the test reads it below
+            failures.append(error)
+
+    with db.engine.connect() as saving:
+        transaction = saving.begin()
+        saving.execute(
+            sa.update(Customer.__table__)
+            .where(Customer.__table__.c.id == customer_id)
+            .values(willingness=before + 3)
+        )
+        starting = threading.Thread(target=start)
+        starting.start()
+        assert not started_event.wait(0.5)  # held until the save is written
+        saving.execute(
+            sa.insert(Experience.__table__).values(
+                customer_id=customer_id,
+                category=Touchpoint.VISIT.value,
+                status=ExperienceStatus.DONE.value,
+                origin=PlanOrigin.STAFF.value,
+                due_on=START,
+                held_on=START,
+                planned_cost=Decimal("250.00"),
+                created_at=world.alice.created_at,
+                version=1,
+            )
+        )
+        transaction.commit()
+        starting.join(timeout=30)
+    assert not failures and started_event.is_set()
+
+    db.session.expire_all()
+    row = db.session.get(ExperimentAssignment, (experiment_id, customer_id))
+    assert (row.willingness_now, row.spent) == (before + 3, Decimal("250.00"))
