@@ -1,11 +1,19 @@
-"""What keeping an experiment's sums costs the writes, for ``bench.experiments``: one held
-experience for each of up to ``WRITES`` of the experiment's customers, written while it runs
-(the triggers of migration ``0026_experiment_spent`` add each cost to the customer's
-assignment), against the same rows written as planned experiences, which they pass over."""
+"""What keeping an experiment's figures costs the writes, for ``bench.experiments``; no target,
+the figures say what a write pays for the report's speed:
+
+- held experiences: one for each of up to ``WRITES`` of the experiment's customers, written
+  while it runs (the triggers of migration ``0026_experiment_spent`` add each cost to the
+  customer's assignment), against the same rows written as planned experiences, which they
+  pass over;
+- dossier changes: the willingness of up to ``WRITES`` of the experiment's customers changed
+  in one statement (the trigger of migration ``0027_experiment_standing`` copies each onto
+  the customer's assignment), against the same statement with that trigger off."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,6 +22,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 
 WRITES = 100_000
+STANDING_TRIGGER = "customer_standing_on_update"
 
 
 def written_rows(experiment_id: int, status: str, day) -> list[tuple]:
@@ -48,3 +57,83 @@ def time_writes(rows: list[tuple], columns: str) -> float:
     db.session.execute(sa.delete(Experience).where(Experience.id > last))
     db.session.commit()
     return seconds
+
+
+@contextmanager
+def standing_trigger_off() -> Iterator[None]:
+    """The dossier trigger of migration 0027 off for a while, then as it was."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"ALTER TABLE customer DISABLE TRIGGER {STANDING_TRIGGER}"))
+        db.session.commit()
+        try:
+            yield
+        finally:
+            db.session.execute(sa.text(f"ALTER TABLE customer ENABLE TRIGGER {STANDING_TRIGGER}"))
+            db.session.commit()
+        return
+    created = db.session.scalar(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+        {"name": STANDING_TRIGGER},
+    )
+    db.session.execute(sa.text(f"DROP TRIGGER {STANDING_TRIGGER}"))
+    db.session.commit()
+    try:
+        yield
+    finally:
+        db.session.execute(sa.text(created))
+        db.session.commit()
+
+
+def time_dossier_changes(experiment_id: int) -> tuple[float, int]:
+    """Change the willingness of up to ``WRITES`` of the experiment's customers by a point
+    (round the range, so that every round changes every one) and commit; timed."""
+    from crm.models import Customer
+    from crm.models.customer import WILLINGNESS_MAX, WILLINGNESS_MIN
+    from crm.models.experiment import ExperimentAssignment as A
+
+    chosen = (
+        sa.select(A.customer_id)
+        .where(A.experiment_id == experiment_id)
+        .order_by(A.customer_id)
+        .limit(WRITES)
+    )
+    points = WILLINGNESS_MAX - WILLINGNESS_MIN + 1
+    started = time.perf_counter()
+    changed = db.session.execute(
+        sa.update(Customer)
+        .where(Customer.id.in_(chosen.scalar_subquery()))
+        .values(willingness=WILLINGNESS_MIN + (Customer.willingness - WILLINGNESS_MIN + 1) % points)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return time.perf_counter() - started, changed
+
+
+def measure_writes(
+    result, experiment_id: int, day, columns: str, repeat: int, warmup: int, log
+) -> None:
+    """Both write measures into ``result`` (a ``bench.experiments.BackendResult``), each pair
+    alternating which goes first, after ``warmup`` untimed rounds."""
+    held = written_rows(experiment_id, "done", day)
+    planned = written_rows(experiment_id, "planned", day)
+    result.written = len(held)
+    for round_number in range(warmup + repeat):
+        timed = round_number >= warmup
+        for step in ("planned", "held") if round_number % 2 == 0 else ("held", "planned"):
+            seconds = time_writes(held if step == "held" else planned, columns)
+            if timed:
+                (result.held if step == "held" else result.planned).append(seconds)
+        for step in ("off", "on") if round_number % 2 == 0 else ("on", "off"):
+            if step == "off":
+                with standing_trigger_off():
+                    seconds, result.changed = time_dossier_changes(experiment_id)
+            else:
+                seconds, result.changed = time_dossier_changes(experiment_id)
+            if timed:
+                (result.standing if step == "on" else result.standing_off).append(seconds)
+        if timed:
+            log(
+                f"  writes round: planned {result.planned[-1]:.3f} s, held {result.held[-1]:.3f} s;"
+                f" dossiers without the trigger {result.standing_off[-1]:.3f} s, "
+                f"with it {result.standing[-1]:.3f} s"
+            )

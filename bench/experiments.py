@@ -16,13 +16,18 @@ customer in twenty and an experiment covering every quadrant with a 20% holdout:
   covariates per arm) with group-bys over the same rows held in memory as pandas frames,
   read out of the database before the clock starts. The two must agree on the counts and
   sums (checked on every run). What was spent on each customer is kept on the assignment
-  by the database as experiences are written (migration ``0026_experiment_spent``), so the
-  report reads a column where the floor joins every experience;
+  by the database as experiences are written (migration ``0026_experiment_spent``), and
+  where each customer stands today as dossiers change (``0027_experiment_standing``), so the
+  report reads the assignments where the floor joins every experience and every customer;
 - what keeping it costs the writes: one held experience for each of up to 100,000 of the
   experiment's customers, written by ``crm.core.bulk.insert`` and committed, while the
   experiment runs (the triggers add each cost to the customer's assignment); against the
   floor, the same rows written as planned experiences, which the triggers pass over. There
-  is no target: the figure says what a write pays for the report's speed.
+  is no target: the figure says what a write pays for the report's speed;
+- what keeping where each customer stands costs a dossier change: the willingness of up to
+  100,000 of the experiment's customers changed in one statement and committed (the
+  trigger of migration ``0027_experiment_standing`` copies each onto the assignment);
+  against the floor, the same statement with the trigger off. No target either.
 
 Why it is fair. Each pair runs side by side in the same process, alternating which goes
 first, after an untimed warm-up; the figure is the ratio of the medians, product / floor;
@@ -54,7 +59,7 @@ from bench.common import (
     write_section,
 )
 from bench.experiment_floor import check_same, read_frames, time_floor
-from bench.experiment_writes import time_writes, written_rows
+from bench.experiment_writes import measure_writes
 from crm import create_app
 from crm.extensions import db
 
@@ -206,6 +211,9 @@ class BackendResult:
     written: int = 0
     held: list[float] = field(default_factory=list)
     planned: list[float] = field(default_factory=list)
+    changed: int = 0
+    standing: list[float] = field(default_factory=list)
+    standing_off: list[float] = field(default_factory=list)
 
     @property
     def assign_ratio(self) -> float:
@@ -214,6 +222,10 @@ class BackendResult:
     @property
     def write_ratio(self) -> float:
         return statistics.median(self.held) / statistics.median(self.planned)
+
+    @property
+    def standing_ratio(self) -> float:
+        return statistics.median(self.standing) / statistics.median(self.standing_off)
 
     @property
     def report_ratio(self) -> float:
@@ -267,17 +279,7 @@ def measure(backend: str, count: int, repeat: int, warmup: int, log=print) -> Ba
                 f"report {result.report[-1]:.3f} s"
             )
     day = START + timedelta(days=1)  # within the window
-    held = written_rows(experiment_id, "done", day)
-    planned = written_rows(experiment_id, "planned", day)
-    result.written = len(held)
-    for round_number in range(warmup + repeat):
-        timed = round_number >= warmup
-        for step in ("planned", "held") if round_number % 2 == 0 else ("held", "planned"):
-            seconds = time_writes(held if step == "held" else planned, EXPERIENCE_COLUMNS)
-            if timed:
-                (result.held if step == "held" else result.planned).append(seconds)
-        if timed:
-            log(f"  writes round: planned {result.planned[-1]:.3f} s, held {result.held[-1]:.3f} s")
+    measure_writes(result, experiment_id, day, EXPERIENCE_COLUMNS, repeat, warmup, log)
     return result
 
 
@@ -317,6 +319,12 @@ def render_table(results: list[BackendResult]) -> str:
             f"rows planned | {statistics.median(r.planned):.3f} | {statistics.median(r.held):.3f} "
             f"| {r.write_ratio:.2f} | none | what the kept sums cost a write |"
         )
+        lines.append(
+            f"| {r.backend} | {r.changed:,} dossiers' willingness changed vs the same without "
+            f"the trigger | {statistics.median(r.standing_off):.3f} "
+            f"| {statistics.median(r.standing):.3f} | {r.standing_ratio:.2f} | none "
+            f"| what keeping each customer's standing costs a dossier change |"
+        )
     return "\n".join(lines)
 
 
@@ -327,7 +335,8 @@ def render_section(results: list[BackendResult], command: str) -> str:
     runs = "\n".join(
         f"- {r.backend}: assignment {listed(r.assign)}; bulk insert {listed(r.bulk)}; "
         f"report {listed(r.report)}; DuckDB {listed(r.duckdb)}; "
-        f"held experiences written {listed(r.held)}; planned {listed(r.planned)}"
+        f"held experiences written {listed(r.held)}; planned {listed(r.planned)}; "
+        f"dossiers changed {listed(r.standing)}; without the trigger {listed(r.standing_off)}"
         for r in results
     )
     first = results[0]

@@ -75,3 +75,11 @@ def test_the_speed_benchmark_reports_both_ratios_per_backend(bench_urls, tmp_pat
             f"rows planned | {statistics.median(result.planned):.3f} "
             f"| {statistics.median(result.held):.3f} | {result.write_ratio:.2f} | none |"
         ) in report
+        # What keeping each customer's standing costs a dossier change, with the trigger
+        # and without it.
+        assert result.changed == 2_000 and len(result.standing) == len(result.standing_off) == 1
+        assert (
+            f"| {result.backend} | 2,000 dossiers' willingness changed vs the same without the "
+            f"trigger | {statistics.median(result.standing_off):.3f} "
+            f"| {statistics.median(result.standing):.3f} | {result.standing_ratio:.2f} | none |"
+        ) in report
