@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 from crm.extensions import db
 from crm.models import QuadrantEvent
 from crm.models.base import utcnow
-from crm.models.enums import MoveCause, Quadrant
+from crm.models.enums import ExperienceStatus, MoveCause, PlanOrigin, Quadrant, Touchpoint
 from crm.services.customers import tiering
 from crm.services.experiments import design
 from tests.support.factories import make_customer
@@ -84,3 +85,52 @@ def moved_up_lately(customers) -> None:
                     at=now - timedelta(days=days),
                 )
             )
+
+
+class StartBehind:
+    """A manager's start of a drafted experiment, in a thread of its own, while the test holds
+    a write open on another connection: ``begin`` says whether the start is held back,
+    ``finish`` waits for it and raises what it raised."""
+
+    def __init__(self, app, experiment_id: int) -> None:
+        self.app, self.experiment_id = app, experiment_id
+        self.done = threading.Event()
+        self.failures: list[BaseException] = []
+        self.thread = threading.Thread(target=self._start)
+
+    def _start(self) -> None:
+        try:
+            with self.app.app_context():
+                experiment = design.get_experiment(self.experiment_id)
+                design.start_experiment(None, experiment, START)
+                db.session.commit()
+                db.session.remove()
+            self.done.set()
+        except BaseException as error:  # raised again in the test's thread by ``finish``
+            self.failures.append(error)
+
+    def begin(self) -> bool:
+        """Start it; true if it is still waiting half a second later."""
+        self.thread.start()
+        return not self.done.wait(0.5)
+
+    def finish(self) -> None:
+        self.thread.join(timeout=30)
+        if self.failures:
+            raise self.failures[0]
+        assert self.done.is_set(), "the start did not finish"
+
+
+def held_visit(customer_id: int, cost: str, created_at) -> dict:
+    """The columns of a visit held on the start's day, as a bare insert writes them."""
+    return {
+        "customer_id": customer_id,
+        "category": Touchpoint.VISIT.value,
+        "status": ExperienceStatus.DONE.value,
+        "origin": PlanOrigin.STAFF.value,
+        "due_on": START,
+        "held_on": START,
+        "planned_cost": Decimal(cost),
+        "created_at": created_at,
+        "version": 1,
+    }

@@ -4,7 +4,6 @@ equal to a fresh count of the experiences held within the experiment's window.""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
@@ -18,7 +17,14 @@ from crm.models.enums import ExperienceStatus, MoveCause, PlanOrigin, Quadrant, 
 from crm.models.experiment import Arm, ExperimentAssignment, Metric
 from crm.services.experiences import recording
 from crm.services.experiments import analysis, assignment, design, outcomes
-from tests.services.experiments.helpers import START, customers_in, design_of, started
+from tests.services.experiments.helpers import (
+    START,
+    StartBehind,
+    customers_in,
+    design_of,
+    held_visit,
+    started,
+)
 
 
 def _experience(customer, status, day, cost, actual=None, category=Touchpoint.VISIT):
@@ -221,36 +227,14 @@ def test_an_experience_recorded_while_an_experiment_starts_is_counted(world, app
     experiment = design.create_experiment(world.manager, design_of(holdout_share="0.5"))
     db.session.commit()
     customer_id, experiment_id = customer.id, experiment.id
-    started_event = threading.Event()
-
-    def start() -> None:
-        with app.app_context():
-            design.start_experiment(None, design.get_experiment(experiment_id), START)
-            db.session.commit()
-            db.session.remove()
-        started_event.set()
-
+    start = StartBehind(app, experiment_id)
     with db.engine.connect() as recording_connection:
         transaction = recording_connection.begin()
-        recording_connection.execute(
-            sa.insert(Experience.__table__).values(
-                customer_id=customer_id,
-                category=Touchpoint.VISIT.value,
-                status=ExperienceStatus.DONE.value,
-                origin=PlanOrigin.STAFF.value,
-                due_on=START,
-                held_on=START,
-                planned_cost=Decimal("300.00"),
-                created_at=world.alice.created_at,
-                version=1,
-            )
-        )
-        starting = threading.Thread(target=start)
-        starting.start()
-        assert not started_event.wait(0.5)  # held until the experience is written
+        visit = held_visit(customer_id, "300.00", world.alice.created_at)
+        recording_connection.execute(sa.insert(Experience.__table__).values(**visit))
+        assert start.begin()  # held until the experience is written
         transaction.commit()
-        starting.join(timeout=30)
-    assert started_event.is_set()
+        start.finish()
 
     experiment = design.get_experiment(experiment_id)
     assert _agrees(experiment)[customer_id] == Decimal("300.00")

@@ -4,7 +4,6 @@ report's willingness and lost figures read it."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,12 +12,19 @@ import sqlalchemy as sa
 from crm.core.clock import local_today
 from crm.extensions import db
 from crm.models import Customer, Experience
-from crm.models.enums import ExperienceStatus, LostReason, PlanOrigin, Quadrant, Touchpoint
+from crm.models.enums import LostReason, Quadrant
 from crm.models.experiment import ExperimentAssignment, Metric
 from crm.services.customers import willingness
 from crm.services.experiments import analysis, design, outcomes
 from crm.services.retention import status
-from tests.services.experiments.helpers import START, customers_in, design_of, started
+from tests.services.experiments.helpers import (
+    START,
+    StartBehind,
+    customers_in,
+    design_of,
+    held_visit,
+    started,
+)
 
 
 def _kept(experiment) -> dict[int, tuple]:
@@ -109,36 +115,33 @@ def test_where_each_customer_stands_follows_every_change_to_the_dossier(world):
     assert round(total(Metric.WILLINGNESS_CHANGE)) == 56 - a_before + 3
 
 
+def _drafted(world):
+    """One develop customer and a drafted experiment over them, committed."""
+    (customer,) = customers_in(world.alice, Quadrant.DEVELOP, 1, first=20)
+    experiment = design.create_experiment(world.manager, design_of(holdout_share="0.5"))
+    db.session.commit()
+    return customer.id, experiment.id, customer.willingness
+
+
+def _change_willingness(connection, customer_id: int, willingness: int) -> None:
+    table = Customer.__table__
+    connection.execute(
+        sa.update(table).where(table.c.id == customer_id).values(willingness=willingness)
+    )
+
+
 def test_a_dossier_change_written_while_an_experiment_starts_is_kept(world, app):
     """A staff member's change to a dossier is being written when a manager starts an
     experiment over the customer: the start waits for it and copies what it wrote, rather
     than copying the row from before it and missing it."""
-    (customer,) = customers_in(world.alice, Quadrant.DEVELOP, 1, first=20)
-    experiment = design.create_experiment(world.manager, design_of(holdout_share="0.5"))
-    db.session.commit()
-    customer_id, experiment_id, before = customer.id, experiment.id, customer.willingness
-    started_event = threading.Event()
-
-    def start() -> None:
-        with app.app_context():
-            design.start_experiment(None, design.get_experiment(experiment_id), START)
-            db.session.commit()
-            db.session.remove()
-        started_event.set()
-
+    customer_id, experiment_id, before = _drafted(world)
+    start = StartBehind(app, experiment_id)
     with db.engine.connect() as editing:
         transaction = editing.begin()
-        editing.execute(
-            sa.update(Customer.__table__)
-            .where(Customer.__table__.c.id == customer_id)
-            .values(willingness=before + 7)
-        )
-        starting = threading.Thread(target=start)
-        starting.start()
-        assert not started_event.wait(0.5)  # held until the change is written
+        _change_willingness(editing, customer_id, before + 7)
+        assert start.begin()  # held until the change is written
         transaction.commit()
-        starting.join(timeout=30)
-    assert started_event.is_set()
+        start.finish()
 
     experiment = design.get_experiment(experiment_id)
     assert _agrees(experiment)[customer_id][1] == before + 7
@@ -148,49 +151,16 @@ def test_a_start_and_a_save_that_writes_a_dossier_then_its_experiences_both_go_t
     """A save that changes a dossier and then writes an experience (as a replan does) while
     a manager starts an experiment: neither is refused as a deadlock, and the start copies
     and counts what the save wrote."""
-    (customer,) = customers_in(world.alice, Quadrant.DEVELOP, 1, first=20)
-    experiment = design.create_experiment(world.manager, design_of(holdout_share="0.5"))
-    db.session.commit()
-    customer_id, experiment_id, before = customer.id, experiment.id, customer.willingness
-    failures: list[BaseException] = []
-    started_event = threading.Event()
-
-    def start() -> None:
-        try:
-            with app.app_context():
-                design.start_experiment(None, design.get_experiment(experiment_id), START)
-                db.session.commit()
-                db.session.remove()
-            started_event.set()
-        except BaseException as error:  # the test reads it below
-            failures.append(error)
-
+    customer_id, experiment_id, before = _drafted(world)
+    start = StartBehind(app, experiment_id)
     with db.engine.connect() as saving:
         transaction = saving.begin()
-        saving.execute(
-            sa.update(Customer.__table__)
-            .where(Customer.__table__.c.id == customer_id)
-            .values(willingness=before + 3)
-        )
-        starting = threading.Thread(target=start)
-        starting.start()
-        assert not started_event.wait(0.5)  # held until the save is written
-        saving.execute(
-            sa.insert(Experience.__table__).values(
-                customer_id=customer_id,
-                category=Touchpoint.VISIT.value,
-                status=ExperienceStatus.DONE.value,
-                origin=PlanOrigin.STAFF.value,
-                due_on=START,
-                held_on=START,
-                planned_cost=Decimal("250.00"),
-                created_at=world.alice.created_at,
-                version=1,
-            )
-        )
+        _change_willingness(saving, customer_id, before + 3)
+        assert start.begin()  # held until the save is written
+        visit = held_visit(customer_id, "250.00", world.alice.created_at)
+        saving.execute(sa.insert(Experience.__table__).values(**visit))
         transaction.commit()
-        starting.join(timeout=30)
-    assert not failures and started_event.is_set()
+        start.finish()  # raises a deadlock, had the start caught one
 
     db.session.expire_all()
     row = db.session.get(ExperimentAssignment, (experiment_id, customer_id))
