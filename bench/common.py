@@ -135,3 +135,17 @@ def run_on_throwaway_databases(
         run({b: stack.enter_context(throwaway_database(b)) for b in args.backends})
     print(f"Wrote {args.out}")
     return 0
+
+
+Measure = tuple[Callable[[], float], list[float]]
+
+
+def side_by_side(round_number: int, timed: bool, floor: Measure, product: Measure) -> None:
+    """One round of a pair measured side by side: each ``(run, times)`` run once, the floor
+    first on even rounds and the product first on odd ones, so that neither always warms
+    the cache for the other; the seconds each run returns kept in its ``times`` when the
+    round is timed."""
+    for run, times in (floor, product) if round_number % 2 == 0 else (product, floor):
+        seconds = run()
+        if timed:
+            times.append(seconds)

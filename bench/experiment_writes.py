@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from bench.common import side_by_side
 from crm.extensions import db
 
 WRITES = 100_000
@@ -117,20 +118,29 @@ def measure_writes(
     held = written_rows(experiment_id, "done", day)
     planned = written_rows(experiment_id, "planned", day)
     result.written = len(held)
+
+    def dossiers_without_trigger() -> float:
+        with standing_trigger_off():
+            return dossiers()
+
+    def dossiers() -> float:
+        seconds, result.changed = time_dossier_changes(experiment_id)
+        return seconds
+
     for round_number in range(warmup + repeat):
         timed = round_number >= warmup
-        for step in ("planned", "held") if round_number % 2 == 0 else ("held", "planned"):
-            seconds = time_writes(held if step == "held" else planned, columns)
-            if timed:
-                (result.held if step == "held" else result.planned).append(seconds)
-        for step in ("off", "on") if round_number % 2 == 0 else ("on", "off"):
-            if step == "off":
-                with standing_trigger_off():
-                    seconds, result.changed = time_dossier_changes(experiment_id)
-            else:
-                seconds, result.changed = time_dossier_changes(experiment_id)
-            if timed:
-                (result.standing if step == "on" else result.standing_off).append(seconds)
+        side_by_side(
+            round_number,
+            timed,
+            (lambda: time_writes(planned, columns), result.planned),
+            (lambda: time_writes(held, columns), result.held),
+        )
+        side_by_side(
+            round_number,
+            timed,
+            (dossiers_without_trigger, result.standing_off),
+            (dossiers, result.standing),
+        )
         if timed:
             log(
                 f"  writes round: planned {result.planned[-1]:.3f} s, held {result.held[-1]:.3f} s;"

@@ -56,6 +56,7 @@ from bench.common import (
     parse_args,
     run_on_throwaway_databases,
     server_version,
+    side_by_side,
     write_section,
 )
 from bench.experiment_floor import check_same, read_frames, time_floor
@@ -245,15 +246,14 @@ def measure(backend: str, count: int, repeat: int, warmup: int, log=print) -> Ba
     experiment_id = experiment.id
     _, result.assigned = time_assignment(experiment)
     rows = read_assignments(experiment_id)
+    bulk = (lambda: time_bulk_insert(experiment_id, rows), result.bulk)
+    assign = (
+        lambda: time_assignment(db.session.get(type(experiment), experiment_id))[0],
+        result.assign,
+    )
     for round_number in range(warmup + repeat):
         timed = round_number >= warmup
-        for step in ("bulk", "product") if round_number % 2 == 0 else ("product", "bulk"):
-            if step == "bulk":
-                seconds = time_bulk_insert(experiment_id, rows)
-            else:
-                seconds, _ = time_assignment(db.session.get(type(experiment), experiment_id))
-            if timed:
-                (result.bulk if step == "bulk" else result.assign).append(seconds)
+        side_by_side(round_number, timed, bulk, assign)
         if timed:
             log(
                 f"  assignment round: bulk {result.bulk[-1]:.3f} s, "
@@ -263,16 +263,20 @@ def measure(backend: str, count: int, repeat: int, warmup: int, log=print) -> Ba
     start_running(experiment_id)
     frames = read_frames(experiment_id)
     scale = 100 if backend == "sqlite" else 1
+    read: dict = {}
+
+    def floor() -> float:
+        seconds, read["answers"] = time_floor(frames, START, END)
+        return seconds
+
+    def product() -> float:
+        seconds, read["report"] = time_report(experiment_id)
+        return seconds
+
     for round_number in range(warmup + repeat):
         timed = round_number >= warmup
-        for step in ("floor", "product") if round_number % 2 == 0 else ("product", "floor"):
-            if step == "floor":
-                seconds, answers = time_floor(frames, START, END)
-            else:
-                seconds, report = time_report(experiment_id)
-            if timed:
-                (result.duckdb if step == "floor" else result.report).append(seconds)
-        check_same(report, answers, scale)
+        side_by_side(round_number, timed, (floor, result.duckdb), (product, result.report))
+        check_same(read["report"], read["answers"], scale)
         if timed:
             log(
                 f"  report round: DuckDB {result.duckdb[-1]:.3f} s, "
