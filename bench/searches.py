@@ -11,12 +11,13 @@ one). Names, pinyin and phones are those of customers the user may see.
 For each sample the query layer (`customer_list.list_customers`, what the page calls) is
 timed against its bare SQL: the same statements by hand through the driver, as the search
 runs them (`crm.services.customers.search`): the policy number looked up where the query
-could be one, the matches counted off the search's index (at most 5,001), their ids read
-when there are no more than 5,000, the list's total (to 10,001), then the page (those
-matches by id, or the list's own index walked with the name checked on each row, as the count
-decided) and its tags. Which goes first alternates, and both must return the same customers.
-Then the whole page over HTTP in the test client (a policy number's page is the redirect to
-its dossier), for the p95 a person feels.
+could be one, the matches counted off the search's index (at most 5,001; a relationship
+manager's among their own), their ids read when there are no more than 5,000, the list's
+total (to 10,001), then the page (those matches by id, or the list's own index walked with
+the name checked on each row, as the count decided) and its tags. Which goes first
+alternates, and both must return the same customers. Then the whole page over HTTP in the
+test client (a policy number's page is the redirect to its dossier), for the p95 a person
+feels.
 """
 
 from __future__ import annotations
@@ -161,13 +162,14 @@ HOLDER_SQL = (
     "WHERE p.policy_number = :number{scope}"
 )
 LIMIT = search.WALK_ABOVE + 1
-NAME_IDS = f"SELECT id FROM customer WHERE name >= :lo AND name < :hi LIMIT {LIMIT}"
+# The matches, counted among a relationship manager's own ({own}) or in the whole bank.
+NAME_IDS = f"SELECT id FROM customer WHERE {{own}}name >= :lo AND name < :hi LIMIT {LIMIT}"
 SPELLED_IDS = (
-    f"SELECT a.id FROM (SELECT id FROM customer WHERE name_pinyin >= :lo AND name_pinyin < :hi "
-    f"LIMIT {LIMIT}) a UNION SELECT b.id FROM (SELECT id FROM customer WHERE name_initials >= "
-    f":lo AND name_initials < :hi LIMIT {LIMIT}) b"
+    "SELECT a.id FROM (SELECT id FROM customer WHERE {own}name_pinyin >= :lo AND "
+    f"name_pinyin < :hi LIMIT {LIMIT}) a UNION SELECT b.id FROM (SELECT id FROM customer "
+    f"WHERE {{own}}name_initials >= :lo AND name_initials < :hi LIMIT {LIMIT}) b"
 )
-TAIL3_IDS = "SELECT id FROM customer WHERE phone_last4 IN ({last4s}) LIMIT " + str(LIMIT)
+TAIL3_IDS = "SELECT id FROM customer WHERE {own}phone_last4 IN ({last4s}) LIMIT " + str(LIMIT)
 WALKS = {
     "name": "substr(c.name, 1, :n) = :lo",
     "spelled": "(substr(c.name_pinyin, 1, :n) = :lo OR substr(c.name_initials, 1, :n) = :lo)",
@@ -212,11 +214,12 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
         family = FAMILY[kind]
         if family == "tail3":
             last4s = ", ".join(f"'{d}{q}'" for d in range(10))
-            matches = TAIL3_IDS.format(last4s=last4s)
+            matches = TAIL3_IDS.format(own="{own}", last4s=last4s)
             params["tail"] = "%" + q
         else:
             params["hi"] = q[:-1] + chr(ord(q[-1]) + 1)
             matches = NAME_IDS if family == "name" else SPELLED_IDS
+        matches = matches.format(own="owner_id = :me AND " * own)
         (found,) = _run(connection, f"SELECT count(*) FROM ({matches}) m", params)[0]
         if found > search.WALK_ABOVE:
             where = WALKS[family]

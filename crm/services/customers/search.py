@@ -20,6 +20,13 @@ those customers, by id (a rare prefix costs what its matches cost); if there are
 matches are common enough that walking the list's own index, newest first, meets a page of
 them soon (王 at a million customers: about 700 rows for 50), and the name is checked on the
 way.
+
+A relationship manager's matches are counted among their own customers, off their own index
+(on PostgreSQL it carries the name, initials and phone's last four digits, migration 0028):
+their customers lie one to a page of the table, and the whole bank's count said nothing of
+theirs (10,000 phones end 123 at ten million customers, twenty of them theirs, so the list
+walked all 20,000 of their rows to find those twenty). A branch has no such index, and its
+matches are counted in the whole bank, which bounds them.
 """
 
 from __future__ import annotations
@@ -86,15 +93,17 @@ def resolve(user: Staff, q: str) -> Resolved:
     holder = policy_holder(user, text)
     if holder is not None:
         return Resolved(("policy",), {"policy_customer": holder}, policy_customer=holder)
+    kind, scope = scope_of(user)
+    probe = _Probe(scope if kind == "owner" else None)
     if _PHONE.fullmatch(text):
-        return _phone(re.sub(r"[^0-9]", "", text))
+        return _phone(probe, re.sub(r"[^0-9]", "", text))
     folded = fold(text)
     if mixed := _MIXED.fullmatch(folded):
-        return _name_then_spelling(mixed[1], _letters(mixed[2]))
+        return _name_then_spelling(probe, mixed[1], _letters(mixed[2]))
     if _SPELLED.fullmatch(folded):
         key = _letters(folded)
-        return _probe("spelling", _spelling_values(key, key), ("spelling_walk",))
-    return _name(text)
+        return probe("spelling", _spelling_values(key, key), ("spelling_walk",))
+    return _name(probe, text)
 
 
 def policy_holder(user: Staff, text: str) -> int | None:
@@ -120,7 +129,7 @@ def _letters(text: str) -> str:
     return "".join(re.findall("[a-z]+", text))
 
 
-def _phone(digits: str) -> Resolved:
+def _phone(probe: _Probe, digits: str) -> Resolved:
     if len(digits) > 4:
         return Resolved(("phone_tail",), {"phone_last4": digits[-4:], "phone_tail": "%" + digits})
     if len(digits) == 4:
@@ -131,26 +140,26 @@ def _phone(digits: str) -> Resolved:
     last4s = [f"{n:0{4 - len(digits)}d}{digits}" for n in range(10 ** (4 - len(digits)))]
     ends = {"last4s": last4s, "phone_tail": "%" + digits}
     if len(digits) == 3:
-        return _probe("last4", ends, ("phone_end",))
+        return probe("last4", ends, ("phone_end",))
     # One or two digits match a tenth or a hundredth of the bank: walking finds them at once.
     return Resolved(("phone_end",), ends)
 
 
-def _name(text: str) -> Resolved:
+def _name(probe: _Probe, text: str) -> Resolved:
     # 张 三 is 张三: names are written without spaces between Chinese characters.
     prefix = _BETWEEN_HAN.sub("", text)
     values = _prefix_values("name", prefix)
-    return NO_MATCH if values is None else _probe("name", values, ("name_walk",))
+    return NO_MATCH if values is None else probe("name", values, ("name_walk",))
 
 
-def _name_then_spelling(han: str, letters: str) -> Resolved:
+def _name_then_spelling(probe: _Probe, han: str, letters: str) -> Resolved:
     """张s: names beginning 张 whose pinyin or initials go on with s."""
     start = spell(han)
     spelled = _spelling_values(start.pinyin + letters, start.initials + letters)
     values = _prefix_values("name", han)
     if values is None or spelled is None:
         return NO_MATCH
-    return _probe("name", values | spelled, ("name_walk",), also=("spelling_walk",))
+    return probe("name", values | spelled, ("name_walk",), also=("spelling_walk",))
 
 
 def _spelling_values(pinyin: str, initials: str) -> dict[str, object] | None:
@@ -172,34 +181,44 @@ def _prefix_values(name: str, prefix: str) -> dict[str, object] | None:
     return None  # empty, or only U+10FFFF: nothing is stored so
 
 
-def _probe(
-    kind: str, values: dict | None, walk: tuple[str, ...], also: tuple[str, ...] = ()
-) -> Resolved:
-    """Count the matches off the index (at most ``WALK_ABOVE`` + 1 of them): few, and their
-    ids are read (from the index again) for the list to read them by id; many, and the list
-    walks its own index checking each row. Counting first spares a common prefix the
-    transfer of thousands of ids it would not use."""
-    if values is None:
-        return NO_MATCH
-    connection = db.session.connection()
-    # The limit is a parameter, not built into the cached statements, so they always probe
-    # as far as WALK_ABOVE says now.
-    probe = {**values, "probe_limit": WALK_ABOVE + 1}
-    found = connection.execute(_count_statement(kind), probe).scalar_one()
-    if found > WALK_ABOVE:
-        return Resolved(walk + also, values)
-    if not found:
-        return NO_MATCH
-    ids = connection.execute(_probe_statement(kind), probe).scalars().all()
-    # PostgreSQL takes the ids as one array: a page among 5,000 ids took 20 ms with each id a
-    # parameter of its own (sent, parsed and planned one by one), 4 ms with one array.
-    among = "search_id_array" if connection.dialect.name == "postgresql" else "search_ids"
-    return Resolved((among, *also), {**values, "search_ids": sorted(set(ids), reverse=True)})
+@dataclass(frozen=True)
+class _Probe:
+    """Counts a search's matches off its index before the list reads them: among the
+    relationship manager ``owner``'s own customers, or else in the whole bank."""
+
+    owner: int | None
+
+    def __call__(
+        self, kind: str, values: dict | None, walk: tuple[str, ...], also: tuple[str, ...] = ()
+    ) -> Resolved:
+        """Count the matches (at most ``WALK_ABOVE`` + 1 of them): few, and their ids are
+        read (from the index again) for the list to read them by id; many, and the list
+        walks its own index checking each row. Counting first spares a common prefix the
+        transfer of thousands of ids it would not use."""
+        if values is None:
+            return NO_MATCH
+        connection = db.session.connection()
+        # The limit is a parameter, not built into the cached statements, so they always
+        # probe as far as WALK_ABOVE says now.
+        probe = {**values, "probe_limit": WALK_ABOVE + 1, "probe_owner": self.owner}
+        own = self.owner is not None
+        found = connection.execute(_count_statement(kind, own), probe).scalar_one()
+        if found > WALK_ABOVE:
+            return Resolved(walk + also, values)
+        if not found:
+            return NO_MATCH
+        ids = connection.execute(_probe_statement(kind, own), probe).scalars().all()
+        # PostgreSQL takes the ids as one array: a page among 5,000 ids took 20 ms with each
+        # id a parameter of its own (sent, parsed and planned one by one), 4 ms with one array.
+        among = "search_id_array" if connection.dialect.name == "postgresql" else "search_ids"
+        return Resolved((among, *also), {**values, "search_ids": sorted(set(ids), reverse=True)})
 
 
-def _matching_ids(*conditions) -> sa.Select:
+def _matching_ids(own: bool, *conditions) -> sa.Select:
     # The limit is written into the SQL, as the page size is (customer_list._page_statement).
     limit = sa.bindparam("probe_limit", type_=sa.Integer, literal_execute=True)
+    if own:
+        conditions += (Customer.owner_id == sa.bindparam("probe_owner"),)
     return sa.select(Customer.id).where(*conditions).limit(limit)
 
 
@@ -208,22 +227,23 @@ def _in_range(column, name: str) -> sa.ColumnElement[bool]:
 
 
 @functools.cache
-def _count_statement(kind: str) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(_probe_statement(kind).subquery())
+def _count_statement(kind: str, own: bool) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(_probe_statement(kind, own).subquery())
 
 
 @functools.cache
-def _probe_statement(kind: str) -> sa.Select | sa.CompoundSelect:
+def _probe_statement(kind: str, own: bool) -> sa.Select | sa.CompoundSelect:
     match kind:
         case "name":
-            return _matching_ids(_in_range(Customer.name, "name"))
+            return _matching_ids(own, _in_range(Customer.name, "name"))
         case "last4":
-            return _matching_ids(Customer.phone_last4.in_(sa.bindparam("last4s", expanding=True)))
+            last4s = sa.bindparam("last4s", expanding=True)
+            return _matching_ids(own, Customer.phone_last4.in_(last4s))
         case "spelling":
             # Each index read on its own (an OR would fetch the rows on PostgreSQL), each to
             # the limit: together more than the limit if either is.
-            pinyin = _matching_ids(_in_range(Customer.name_pinyin, "pinyin")).subquery()
-            initials = _matching_ids(_in_range(Customer.name_initials, "initials")).subquery()
+            pinyin = _matching_ids(own, _in_range(Customer.name_pinyin, "pinyin")).subquery()
+            initials = _matching_ids(own, _in_range(Customer.name_initials, "initials")).subquery()
             return sa.union(sa.select(pinyin.c.id), sa.select(initials.c.id))
     raise ValueError(kind)
 
