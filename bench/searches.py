@@ -13,11 +13,11 @@ timed against its bare SQL: the same statements by hand through the driver, as t
 runs them (`crm.services.customers.search`): the policy number looked up where the query
 could be one, the matches counted off the search's index (at most 5,001; a relationship
 manager's among their own), their ids read when there are no more than 5,000, the list's
-total (to 10,001), then the page (those matches by id, or the list's own index walked with
-the name checked on each row, as the count decided) and its tags. Which goes first
-alternates, and both must return the same customers. Then the whole page over HTTP in the
-test client (a policy number's page is the redirect to its dossier), for the p95 a person
-feels.
+total (to 10,001, off the search's index), then the page (those matches by id, or the
+list's own index walked with the name checked on each row, as the count decided) and its
+tags. Which goes first alternates, and both must return the same customers. Then the whole
+page over HTTP in the test client (a policy number's page is the redirect to its dossier),
+for the p95 a person feels.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from crm.extensions import db
 from crm.models import Customer, Staff
 from crm.models.enums import Role
 from crm.models.spelling import spell
-from crm.services.customers import search
+from crm.services.customers import customer_list, search
 from crm.services.customers.customer_list import CustomerFilters, list_customers
 from crm.services.simulation.people import GIVEN, SURNAMES
 
@@ -163,25 +163,27 @@ HOLDER_SQL = (
 )
 LIMIT = search.WALK_ABOVE + 1
 # The matches, counted among a relationship manager's own ({own}) or in the whole bank.
-NAME_IDS = f"SELECT id FROM customer WHERE {{own}}name >= :lo AND name < :hi LIMIT {LIMIT}"
+NAME_IDS = "SELECT id FROM customer WHERE {own}name >= :lo AND name < :hi LIMIT {limit}"
+# Pinyin or initials: each range read on its own, the ids joined (search.ids_of_either).
 SPELLED_IDS = (
     "SELECT a.id FROM (SELECT id FROM customer WHERE {own}name_pinyin >= :lo AND "
-    f"name_pinyin < :hi LIMIT {LIMIT}) a UNION SELECT b.id FROM (SELECT id FROM customer "
-    f"WHERE {{own}}name_initials >= :lo AND name_initials < :hi LIMIT {LIMIT}) b"
+    "name_pinyin < :hi LIMIT {limit}) a UNION SELECT b.id FROM (SELECT id FROM customer "
+    "WHERE {own}name_initials >= :lo AND name_initials < :hi LIMIT {limit}) b"
 )
-TAIL3_IDS = "SELECT id FROM customer WHERE {own}phone_last4 IN ({last4s}) LIMIT " + str(LIMIT)
+TAIL3_IDS = "SELECT id FROM customer WHERE {own}phone_last4 IN ({last4s}) LIMIT {limit}"
+TOTAL = customer_list.COUNT_UP_TO + 1
 WALKS = {
     "name": "substr(c.name, 1, :n) = :lo",
     "spelled": "(substr(c.name_pinyin, 1, :n) = :lo OR substr(c.name_initials, 1, :n) = :lo)",
     "tail3": "c.phone LIKE :tail",
 }
-# A walk's condition as the list's count reads it: off the search's index, not row by row.
+# A walk's condition as the list's count reads it: off the search's index, not row by row;
+# pinyin or initials as the matches' ids are read.
 COUNTED = {
     WALKS["name"]: "c.name >= :lo AND c.name < :hi",
-    WALKS["spelled"]: "(c.name_pinyin >= :lo AND c.name_pinyin < :hi "
-    "OR c.name_initials >= :lo AND c.name_initials < :hi)",
     WALKS["tail3"]: "c.phone_last4 IN ({last4s})",
 }
+SPELLED_TOTAL = f"SELECT count(*) FROM (SELECT id FROM ({SPELLED_IDS}) u LIMIT {{limit}}) n"
 WALKED = {"name_walk", "spelling_walk", "phone_end"}  # the search's conditions that walk
 FAMILY = {
     "common": "name",
@@ -204,6 +206,7 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
     params: dict[str, object] = {"me": staff.id, "number": q, "lo": q, "n": len(q)}
     scope = "c.owner_id = :me AND " if own else ""
     where, last4s = None, ""
+    counted_as = None  # a search's matches are counted off its index, walked or read by id
     if kind in ("policy", "tail4"):  # both could be policy numbers
         holder = _run(connection, HOLDER_SQL.format(scope=" AND c.owner_id = :me" * own), params)
         if holder:
@@ -214,13 +217,14 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
         family = FAMILY[kind]
         if family == "tail3":
             last4s = ", ".join(f"'{d}{q}'" for d in range(10))
-            matches = TAIL3_IDS.format(own="{own}", last4s=last4s)
+            matches = TAIL3_IDS.format(own="{own}", last4s=last4s, limit=LIMIT)
             params["tail"] = "%" + q
         else:
             params["hi"] = q[:-1] + chr(ord(q[-1]) + 1)
             matches = NAME_IDS if family == "name" else SPELLED_IDS
-        matches = matches.format(own="owner_id = :me AND " * own)
+        matches = matches.format(own="owner_id = :me AND " * own, limit=LIMIT)
         (found,) = _run(connection, f"SELECT count(*) FROM ({matches}) m", params)[0]
+        counted_as = WALKS[family]
         if found > search.WALK_ABOVE:
             where = WALKS[family]
         elif found:
@@ -232,8 +236,12 @@ def floor(staff: Staff, kind: str, q: str) -> list[int]:
                 where = f"c.id IN ({', '.join(f':id{n}' for n in range(len(ids)))})"
     if where is None:
         return []
-    counted = f"{scope}{COUNTED.get(where, where).format(last4s=last4s)}"
-    _run(connection, COUNT_SQL.format(where=counted), params)
+    counted_as = counted_as or where
+    if counted_as == WALKS["spelled"]:
+        _run(connection, SPELLED_TOTAL.format(own="owner_id = :me AND " * own, limit=TOTAL), params)
+    else:
+        counted = f"{scope}{COUNTED.get(counted_as, counted_as).format(last4s=last4s)}"
+        _run(connection, COUNT_SQL.format(where=counted), params)
     rows = _run(connection, PAGE_SQL.format(scope=scope, where=where), params)
     if rows:
         connection.exec_driver_sql(TAGS_SQL.format(ids=", ".join(str(r[0]) for r in rows))).all()

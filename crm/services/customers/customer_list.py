@@ -240,17 +240,32 @@ def _counted_condition(name: str) -> sa.ColumnElement[bool]:
     return _condition(name) if counted is None else counted
 
 
+def _counted_shape(shape: Shape, found: search.Resolved) -> Shape:
+    """The shape the list's total counts: the ids a search read are all its matches, so they
+    are counted as the search's own condition, a range of its index, not one by one by id
+    (4,500 ids took 20 ms to count at ten million customers)."""
+    if not found.counted:
+        return shape
+    return tuple(name for name in shape if name not in search.BY_ID) + found.counted
+
+
 @functools.lru_cache(maxsize=512)
 def _count_statement(shape: Shape) -> sa.Select:
     """How many customers a shape of list holds, counting no further than ``COUNT_UP_TO`` + 1:
     an index read of 10,001 entries at most, whatever the size of the bank."""
     limit = sa.bindparam("count_limit", COUNT_UP_TO + 1, literal_execute=True)
-    conditions = [_counted_condition(name) for name in shape]
-    matching = sa.select(Customer.id).where(*conditions).limit(limit)
+    apart = next((name for name in shape if search.counted_apart(name)), None)
     if list_tags.walks_tag(shape):
         on_link = [name for name in shape if name in list_tags.ON_THE_LINK]
         others = [_counted_condition(name) for name in shape if name not in on_link]
         matching = list_tags.counted(others, on_link).limit(limit)
+    elif apart is not None:
+        others = [_counted_condition(name) for name in shape if name != apart]
+        either = search.ids_of_either(search.counted_apart(apart), others, limit).subquery()
+        matching = sa.select(either.c.id).limit(limit)
+    else:
+        conditions = [_counted_condition(name) for name in shape]
+        matching = sa.select(Customer.id).where(*conditions).limit(limit)
     return sa.select(sa.func.count()).select_from(matching.subquery())
 
 
@@ -307,7 +322,8 @@ def list_customers(
         return page(customers=[])
     sort = filters.sort
     connection = db.session.connection()
-    total = connection.execute(_count_statement(shape), values).scalar_one()
+    total = connection.execute(_count_statement(_counted_shape(shape, found)), values)
+    total = total.scalar_one()
     page = functools.partial(page, total=total)
     before_at, after_at = read_cursor(sort, before), read_cursor(sort, after)
     if "search_ids" in values and not sort:

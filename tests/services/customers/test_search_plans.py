@@ -113,6 +113,11 @@ def test_a_name_prefix_is_an_index_range_and_its_page_reads_matches_by_id(bank, 
         ), page_plan
         assert "Index Cond: (id = ANY" in page_plan, page_plan
     assert not scans_customer(page_plan), page_plan
+    # The list's total counts the same matches off the name's index, not id by id.
+    total, total_plan = [p for p in plans_of(bank.admin, "仇英") if "count(*)" in p[0]][-1]
+    assert "customer.name >=" in total and "customer.id" not in total.split("WHERE")[-1]
+    assert "ix_customer_name_id" in total_plan and not scans_customer(total_plan), total_plan
+    assert list_customers(bank.admin, CustomerFilters(q="仇英")).total == 1
 
 
 def test_a_staff_members_rare_prefix_reads_the_name_index(bank):
@@ -152,6 +157,29 @@ def test_pinyin_and_initials_read_both_their_indexes(bank, backend):
     for index in ("ix_customer_name_pinyin_id", "ix_customer_name_initials_id"):
         assert index in count_plan, count_plan
     assert all(not scans_customer(plan) for _, plan in plans), plans
+
+
+def test_common_initials_are_counted_off_both_indexes_without_reading_rows(
+    bank, backend, monkeypatch
+):
+    """A walked pinyin-or-initials search is counted as the two ranges read apart and their
+    ids joined: as one OR, PostgreSQL made one bitmap of both and read a row of the table for
+    each match (on a vacuumed table each range alone is an index-only read)."""
+    monkeypatch.setattr(search, "WALK_ABOVE", 10)
+    plans = plans_of(bank.admin, "w")
+    counts = [plan for statement, plan in plans if statement.startswith("SELECT count(*)")]
+    total = counts[-1]  # the list's; the first is the search's own probe
+    for index in ("ix_customer_name_pinyin_id", "ix_customer_name_initials_id"):
+        assert index in total, total
+    assert not scans_customer(total) and "BitmapOr" not in total, total
+    expected = sum(
+        1
+        for pinyin, initials in db.session.execute(
+            sa.select(Customer.name_pinyin, Customer.name_initials)
+        )
+        if pinyin.startswith("w") or initials.startswith("w")
+    )
+    assert list_customers(bank.admin, CustomerFilters(q="w")).total == expected > 10
 
 
 def test_a_three_digit_phone_tail_reads_ten_keys_of_the_last_four(bank):
