@@ -21,12 +21,14 @@ matches are common enough that walking the list's own index, newest first, meets
 them soon (王 at a million customers: about 700 rows for 50), and the name is checked on the
 way.
 
-A relationship manager's matches are counted among their own customers, off their own index
-(on PostgreSQL it carries the name, initials and phone's last four digits, migration 0028):
-their customers lie one to a page of the table, and the whole bank's count said nothing of
-theirs (10,000 phones end 123 at ten million customers, twenty of them theirs, so the list
-walked all 20,000 of their rows to find those twenty). A branch has no such index, and its
-matches are counted in the whole bank, which bounds them.
+On PostgreSQL a relationship manager's matches are counted among their own customers, off
+their own index, which carries the name, initials and phone's last four digits (migration
+0028): their customers lie one to a page of the table, and the whole bank's count said
+nothing of theirs (10,000 phones end 123 at ten million customers, twenty of them theirs, so
+the list walked all 20,000 of their rows to find those twenty). SQLite has no such index:
+counted among their own, a full name read each of their rows (13 ms at a million customers,
+1 ms off the whole bank's index), so there, as for a branch, the matches are counted in the
+whole bank, which bounds theirs.
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ def resolve(user: Staff, q: str) -> Resolved:
     if holder is not None:
         return Resolved(("policy",), {"policy_customer": holder}, policy_customer=holder)
     kind, scope = scope_of(user)
-    probe = _Probe(scope if kind == "owner" else None)
+    own = kind == "owner" and db.engine.dialect.name == "postgresql"
+    probe = _Probe(scope if own else None, seen=own or kind == "all")
     if _PHONE.fullmatch(text):
         return _phone(probe, re.sub(r"[^0-9]", "", text))
     folded = fold(text)
@@ -191,6 +194,11 @@ class _Probe:
     relationship manager ``owner``'s own customers, or else in the whole bank."""
 
     owner: int | None
+    # Whether those are the customers the user may see, no more: then the list's total may
+    # count the matches as the search's own condition (``Resolved.counted``). Otherwise the
+    # ids are the bank's and the total counts those in the user's scope, by id: on SQLite a
+    # range within an owner read each of the owner's rows.
+    seen: bool
 
     def __call__(
         self, kind: str, values: dict | None, walk: tuple[str, ...], also: tuple[str, ...] = ()
@@ -216,7 +224,8 @@ class _Probe:
         # id a parameter of its own (sent, parsed and planned one by one), 4 ms with one array.
         among = BY_ID[1] if connection.dialect.name == "postgresql" else BY_ID[0]
         ids = sorted(set(ids), reverse=True)
-        return Resolved((among, *also), {**values, "search_ids": ids}, counted=walk)
+        counted = walk if self.seen else ()
+        return Resolved((among, *also), {**values, "search_ids": ids}, counted=counted)
 
 
 def _probe_limit() -> sa.BindParameter:
